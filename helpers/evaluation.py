@@ -1,0 +1,54 @@
+"""Lesson 5's analyses: predictions, a confusion matrix, confident mistakes, one pair at a time."""
+
+import numpy as np
+
+PUBLISHED = {"checkpoint": "bert-base-uncased", "accuracy": 0.85, "f1": (0.89, 0.90)}
+
+
+def predict_probabilities(model, tokenizer, tokenized_split, batch_size: int = 64) -> np.ndarray:
+    """Probabilities of both labels for every pair of a tokenized split (lesson 5)."""
+    import torch
+    from transformers import DataCollatorWithPadding
+
+    from helpers.tokens import batches, model_inputs
+
+    model.eval()
+    collator = DataCollatorWithPadding(tokenizer=tokenizer)
+    with torch.inference_mode():
+        logits = [model(**{k: v for k, v in b.items() if k != "labels"}).logits
+                  for b in batches(model_inputs(tokenized_split, tokenizer), collator, batch_size)]
+    return torch.cat(logits).softmax(-1).numpy()
+
+
+def confident_mistakes(raw_split, probabilities: np.ndarray, count: int = 5):
+    """The pairs the model gets wrong with the highest probability, as a table (lesson 5)."""
+    frame = raw_split.to_pandas()[["sentence1", "sentence2", "label"]]
+    frame["predicted"], frame["probability"] = probabilities.argmax(-1), probabilities.max(-1).round(3)
+    wrong = frame[frame["predicted"] != frame["label"]].sort_values("probability", ascending=False)
+    names = dict(enumerate(raw_split.features["label"].names))
+    return wrong.head(count).assign(label=lambda f: f["label"].map(names), predicted=lambda f: f["predicted"].map(names))
+
+
+def judge_pair(model, tokenizer):
+    """A function from two sentences to the model's label and its probability (lesson 5)."""
+    import torch
+
+    def judge(first: str, second: str) -> tuple[str, float]:
+        with torch.inference_mode():
+            probabilities = model(**tokenizer(first, second, return_tensors="pt")).logits.softmax(-1)[0]
+        label = int(probabilities.argmax())
+        return model.config.id2label[label], float(probabilities[label])
+
+    return judge
+
+
+def compare_with_published(checkpoint: str, accuracy: float, f1: float) -> str:
+    """One sentence that sets a run's scores beside the published ones for the seed recipe (lesson 5)."""
+    low, high = PUBLISHED["f1"]
+    said = (f"Your run: accuracy {accuracy:.3f}, F1 {f1:.3f}. Published for {PUBLISHED['checkpoint']} on MRPC validation: "
+            f"about {PUBLISHED['accuracy']:.2f} accuracy and {low:.2f}–{high:.2f} F1.")
+    if checkpoint != PUBLISHED["checkpoint"]:
+        said += (f" {checkpoint} is a smaller model than {PUBLISHED['checkpoint']} (fewer layers, narrower vectors),"
+                 " so it learns less from MRPC's 3,668 training pairs; a few points lower is expected, and the small smoke"
+                 " subset or fewer epochs lower it further.")
+    return said

@@ -1,0 +1,50 @@
+"""Is the Hugging Face Hub reachable? Answered in about two seconds, once per process."""
+
+import functools
+import os
+import threading
+import urllib.error
+import urllib.request
+
+TRUTHY = {"1", "true", "yes", "on"}
+
+
+def offline_requested() -> bool:
+    """Whether HF_HUB_OFFLINE asks the libraries to stay offline (lesson 1)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in TRUTHY
+
+
+def hub_endpoint() -> str:
+    """The Hub address the libraries use (HF_ENDPOINT, else huggingface.co) (lesson 1)."""
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
+def _probe(url: str, timeout: float, answer: list) -> None:
+    try:
+        urllib.request.urlopen(url, timeout=timeout).close()
+        answer.append((True, "it answered"))
+    except urllib.error.HTTPError:
+        answer.append((True, "it answered"))
+    except Exception as exc:  # any failure to reach it means: offline
+        answer.append((False, f"{url} cannot be reached ({type(exc).__name__})"))
+
+
+@functools.cache
+def _status(endpoint: str, offline: bool, timeout: float) -> tuple[bool, str]:
+    if offline:
+        return False, "HF_HUB_OFFLINE is set"
+    answer: list = []
+    worker = threading.Thread(target=_probe, args=(endpoint, timeout, answer), daemon=True)
+    worker.start()
+    worker.join(timeout)  # a name lookup can outlast the socket timeout; never wait longer
+    return answer[0] if answer else (False, f"{endpoint} did not answer within {timeout:g} s")
+
+
+def hub_status(timeout: float = 2.0) -> tuple[bool, str]:
+    """(reachable, why): whether the Hub answers, decided within `timeout` seconds (lesson 1)."""
+    return _status(hub_endpoint(), offline_requested(), timeout)
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether the Hub answers within `timeout` seconds; remembered for the session (lesson 1)."""
+    return hub_status(timeout)[0]

@@ -1,0 +1,25 @@
+"""A Trainer callback that redraws the loss and score curves in place while training runs."""
+
+from transformers import TrainerCallback
+
+from helpers.plots import plot_history
+
+
+class LiveCurves(TrainerCallback):
+    """Update one figure with training loss every few steps and validation scores every epoch (lesson 4)."""
+
+    def __init__(self):
+        self.figure, self.handle = None, None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None and state.is_world_process_zero:
+            self.figure = plot_history([], title="Training (live)")
+            self.handle = display(self.figure, display_id=True)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self.handle is not None:
+            plot_history(state.log_history, self.figure, title="Training (live)")
+            self.handle.update(self.figure)

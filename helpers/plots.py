@@ -1,0 +1,79 @@
+"""Every figure of the course, in one style."""
+
+import matplotlib.pyplot as plt
+
+STYLE = {"figure.figsize": (7, 3.2), "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3}
+plt.rcParams.update(STYLE)
+
+
+def pair_lengths(dataset, split: str = "train") -> list[int]:
+    """Words in each pair of a split (both sentences, split on spaces) (lesson 1)."""
+    rows = dataset[split]
+    return [len(a.split()) + len(b.split()) for a, b in zip(rows["sentence1"], rows["sentence2"])]
+
+
+def plot_pair_lengths(dataset, split: str = "train"):
+    """Histogram of the words per pair, by label (lesson 1)."""
+    rows = dataset[split]
+    lengths = pair_lengths(dataset, split)
+    names = rows.features["label"].names
+    fig, ax = plt.subplots()
+    for label, name in enumerate(names):
+        ax.hist([n for n, y in zip(lengths, rows["label"]) if y == label], bins=30, alpha=0.6, label=name)
+    ax.set(xlabel="words in the pair", ylabel="pairs", title=f"Pair lengths in {split}")
+    ax.legend()
+    return fig
+
+
+def plot_padding(results: dict[str, dict[str, float]]):
+    """Pad-token share and forward time, side by side, for each padding strategy (lesson 3)."""
+    names = list(results)
+    fig, (left, right) = plt.subplots(1, 2)
+    left.bar(names, [100 * results[n]["pad_share"] for n in names], color=["tab:gray", "tab:green"])
+    left.set(ylabel="% of tokens that are padding", title="Wasted tokens")
+    right.bar(names, [results[n]["seconds"] for n in names], color=["tab:gray", "tab:green"])
+    right.set(ylabel="seconds", title="One forward pass over the split")
+    fig.tight_layout()
+    return fig
+
+
+def pandas_wide():
+    """A context in which pandas shows whole sentences, not cut ones (lesson 1)."""
+    import pandas as pd
+
+    return pd.option_context("display.max_colwidth", None)
+
+
+def plot_history(history: list[dict], fig=None, title: str = "Training"):
+    """Training and validation loss by step, and validation accuracy and F1 by epoch (lessons 4 and 5)."""
+    if fig is None:
+        fig = plt.figure(figsize=(9, 3.4))
+        plt.close(fig)  # drawn where the caller shows it, not twice
+    fig.clear()
+    loss_ax, score_ax = fig.subplots(1, 2)
+    train = [(e["step"], e["loss"]) for e in history if "loss" in e]
+    evals = [e for e in history if "eval_loss" in e]
+    if train:
+        loss_ax.plot(*zip(*train), label="training loss", color="tab:blue")
+    if evals:
+        loss_ax.plot([e["step"] for e in evals], [e["eval_loss"] for e in evals], "o-", label="validation loss", color="tab:orange")
+        for name in ("accuracy", "f1"):
+            score_ax.plot([e["epoch"] for e in evals], [e[f"eval_{name}"] for e in evals], "o-", label=name)
+    loss_ax.set(xlabel="step", ylabel="loss", title=title)
+    score_ax.set(xlabel="epoch", ylabel="validation score", ylim=(0, 1), title="Validation accuracy and F1")
+    for ax in (loss_ax, score_ax):
+        if ax.lines:
+            ax.legend(loc="lower left" if ax is score_ax else "upper right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(references, predictions, names):
+    """The confusion matrix of a run's validation predictions (lesson 5)."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = plt.subplots(figsize=(4, 3.5))
+    ConfusionMatrixDisplay.from_predictions(references, predictions, display_labels=names, ax=ax, colorbar=False)
+    ax.grid(False)
+    ax.set_title("Validation: true label (rows) against prediction")
+    return fig

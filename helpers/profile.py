@@ -1,0 +1,45 @@
+"""Run sizes: one setting, COURSE_PROFILE, sizes every run of the course."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.errors import CourseError
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big a run is: rows per split (None = all), epochs and repetitions of timings (lesson 1)."""
+
+    name: str
+    train_rows: int | None  # rows of `train` kept
+    eval_rows: int | None  # rows of `validation` and `test` kept
+    epochs: int  # default number of training epochs
+    repeats: int  # repetitions of each timing measurement
+
+
+PROFILES = {
+    "smoke": Profile("smoke", train_rows=64, eval_rows=32, epochs=1, repeats=1),
+    "full": Profile("full", train_rows=None, eval_rows=None, epochs=3, repeats=3),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The profile named, or the one COURSE_PROFILE names, `full` by default (lesson 1)."""
+    name = (name or os.environ.get("COURSE_PROFILE") or "full").strip().lower()
+    if name not in PROFILES:
+        raise CourseError(f"Unknown COURSE_PROFILE {name!r}: set it to one of {', '.join(PROFILES)}.")
+    return PROFILES[name]
+
+
+def output_dir(*parts: str) -> Path:
+    """The folder under which the course writes everything (COURSE_OUTPUT, else `outputs/`) (lesson 1)."""
+    root = os.environ.get("COURSE_OUTPUT")
+    if root:
+        base = Path(root).expanduser()
+    else:
+        checkout = Path(__file__).resolve().parent.parent
+        base = checkout / "outputs" if (checkout / "pyproject.toml").exists() else Path.cwd() / "course_outputs"
+    path = base.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,49 @@
+"""The first cell of every lesson: versions, profile, Hub access, quiet logs."""
+
+import importlib.metadata
+import platform
+import warnings
+
+from helpers.errors import CourseError, show_briefly
+from helpers.hub import hub_status
+from helpers.profile import get_profile, output_dir
+
+LIBRARIES = ("torch", "transformers", "datasets", "evaluate", "accelerate")
+
+
+def versions() -> dict[str, str]:
+    """Python's and each course library's installed version (lesson 1)."""
+    found = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "missing"
+    return found
+
+
+def quiet_libraries() -> None:
+    """Keep library chatter (progress bars, load reports, advice) out of the lessons (lesson 1)."""
+    import datasets
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def setup(seed: int = 42) -> None:
+    """Print versions, profile and Hub access; seed everything; quiet the libraries (lesson 1)."""
+    from transformers import set_seed
+
+    quiet_libraries()
+    set_seed(seed)
+    try:
+        get_ipython().set_custom_exc((CourseError,), show_briefly)  # noqa: F821 (defined in notebooks)
+    except NameError:
+        pass
+    print(" · ".join(f"{name} {version}" for name, version in versions().items()))
+    reachable, why = hub_status()
+    print(f"Profile: {get_profile().name} · Hub: {'online' if reachable else 'offline, ' + why} · outputs: {output_dir()}")

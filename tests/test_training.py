@@ -1,0 +1,106 @@
+"""Training: settings checked, learning happens, runs are saved whole and found again, results repeat."""
+
+import json
+
+import pytest
+import torch
+
+from helpers import CourseError
+from helpers.runs import RUN_FILES, list_runs, load_run, new_run_dir
+from helpers.training import Settings, build_trainer, course_defaults, train_run
+
+
+@pytest.mark.parametrize("epochs", [0, -2, 1.5])
+def test_bad_epochs_are_one_clear_sentence(epochs):
+    with pytest.raises(CourseError, match="epochs must be a whole number of at least 1"):
+        Settings("all-MiniLM-L6-v2", epochs=epochs).check()
+
+
+def test_bad_learning_rate_and_batch_size_are_refused():
+    with pytest.raises(CourseError, match="learning_rate must be above 0"):
+        Settings("all-MiniLM-L6-v2", learning_rate=0).check()
+    with pytest.raises(CourseError, match="batch_size must be a whole number"):
+        Settings("all-MiniLM-L6-v2", batch_size=0).check()
+
+
+def test_unknown_checkpoint_fails_before_any_work():
+    with pytest.raises(CourseError, match="Unknown checkpoint 'bert-base-uncasd'"):
+        train_run(Settings("bert-base-uncasd", profile="smoke"))
+    assert list_runs() == []
+
+
+def tiny_bert():
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=32, num_labels=2)
+    return BertForSequenceClassification(config)
+
+
+class TinyTokenizer:
+    """Just enough of a tokenizer for the collator: pads with id 0."""
+
+    model_input_names = ["input_ids", "attention_mask"]
+    padding_side, pad_token_id, pad_token, name_or_path = "right", 0, "[PAD]", "tiny"
+
+    def pad(self, features, **kwargs):
+        width = max(len(f["input_ids"]) for f in features)
+        batch = {
+            "input_ids": torch.tensor([f["input_ids"] + [0] * (width - len(f["input_ids"])) for f in features]),
+            "attention_mask": torch.tensor([[1] * len(f["input_ids"]) + [0] * (width - len(f["input_ids"])) for f in features]),
+        }
+        if "label" in features[0]:
+            batch["labels"] = torch.tensor([f["label"] for f in features])
+        return batch
+
+
+def test_a_tiny_random_bert_overfits_one_batch():
+    from datasets import Dataset, DatasetDict
+
+    generator = torch.Generator().manual_seed(1)
+    rows = {"input_ids": [torch.randint(1, 64, (int(n),), generator=generator).tolist() for n in torch.randint(5, 12, (8,), generator=generator)],
+            "label": [0, 1, 1, 0, 1, 0, 0, 1]}
+    one_batch = Dataset.from_dict(rows)
+    settings = Settings("tiny", epochs=40, learning_rate=3e-3, batch_size=8)
+    trainer = build_trainer(tiny_bert(), TinyTokenizer(), DatasetDict(train=one_batch, validation=one_batch), settings, new_run_dir(settings))
+    trainer.args.eval_strategy = trainer.args.save_strategy = "no"
+    trainer.args.logging_steps = 1
+    trainer.train()
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    assert losses[0] > 0.5 and losses[-1] < 0.25 * losses[0], losses
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(tmp_path_factory):
+    """Two smoke runs with the same seed, on the shipped sample."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("COURSE_OUTPUT", str(tmp_path_factory.mktemp("runs")))
+        settings = course_defaults("all-MiniLM-L6-v2", "smoke", "sample")
+        yield [train_run(settings), train_run(settings)]
+
+
+def test_same_seed_and_profile_give_the_same_metrics(smoke_runs):
+    first, second = (load_run(path).metrics for path in smoke_runs)
+    assert first["eval_accuracy"] == second["eval_accuracy"] and first["eval_f1"] == second["eval_f1"]
+    assert first["eval_loss"] == pytest.approx(second["eval_loss"], abs=1e-6)
+
+
+def test_a_run_folder_holds_everything_and_no_checkpoints(smoke_runs):
+    path = smoke_runs[0]
+    assert all((path / name).is_file() for name in RUN_FILES) and (path / "loss_curve.png").stat().st_size > 10_000
+    assert not list(path.glob("checkpoint-*"))
+    run = load_run(path)
+    assert run.settings == course_defaults("all-MiniLM-L6-v2", "smoke", "sample").as_dict()
+    assert sum("eval_f1" in entry for entry in run.history) == run.settings["epochs"]
+    assert 0 <= run.metrics["eval_accuracy"] <= 1 and run.metrics["peak_rss_mb"] > 0
+    assert smoke_runs[0] != smoke_runs[1] and "all-MiniLM-L6-v2-1ep-" in path.name
+
+
+def test_a_run_folder_with_files_missing_is_one_clear_sentence(smoke_runs, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "settings.json").write_text(json.dumps({"checkpoint": "x"}))
+    with pytest.raises(CourseError, match="lacks config.json, model.safetensors.*pick another run"):
+        load_run(broken)
