@@ -88,7 +88,13 @@ def _load(loader, name: str, **kwargs):
     where, why = resolve(name)
     try:
         loaded = loader.from_pretrained(where, **kwargs)
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
+        if "Unrecognized configuration class" in str(exc):
+            raise CourseError(
+                f"{name!r} cannot become a {loader.__name__.removeprefix('Auto')} (it is not a text encoder): pick one of {', '.join(REGISTRY)}."
+            ) from exc
+        raise CourseError(f"Could not load {name!r} from {where} ({type(exc).__name__}): check the name, or give a folder that holds a saved model.") from exc
+    except OSError as exc:
         raise CourseError(
             f"Could not load {name!r} from {where} ({type(exc).__name__}): check the name, or give a folder that holds a saved model."
         ) from exc

@@ -1,17 +1,117 @@
-"""What this machine computes on: CUDA, Apple MPS or the CPU."""
+"""What this machine computes on (CUDA, Apple MPS or the CPU), how much memory it has, and which precision suits it."""
+
+import os
+import platform
+from dataclasses import dataclass
+
+BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}  # CPUs that compute in bfloat16 natively: bf16 trains faster there (README, "Speed")
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """The facts the course's defaults depend on (lesson 4)."""
+
+    kind: str  # "cuda", "mps" or "cpu"
+    name: str  # the GPU's or the CPU's name
+    memory_gb: float  # GPU memory on CUDA, else the machine's RAM
+    bf16: bool  # whether the device computes in bfloat16 natively
+
+    @property
+    def gpu(self) -> bool:
+        return self.kind != "cpu"
+
+    @property
+    def small(self) -> bool:
+        """A CPU machine with little memory, such as Binder's 2 GB (lesson 4)."""
+        return not self.gpu and self.memory_gb < SMALL_MEMORY_GB
+
+    @property
+    def precision(self) -> str:
+        """bf16 where the device supports it natively, else fp16 on CUDA and fp32 elsewhere (lesson 4)."""
+        if self.kind == "cuda":
+            return "bf16" if self.bf16 else "fp16"
+        return "bf16" if self.kind == "cpu" and self.bf16 else "fp32"
+
+    def __str__(self) -> str:
+        return f"{self.kind.upper()}: {self.name}, {self.memory_gb:.0f} GB, {self.precision}"
+
+
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+SMALL_MEMORY_GB = 4.0  # Binder gives 2 GB: below this, the CPU defaults train in smaller batches
+
+
+def ram_gb(environ=os.environ, limit_files=CGROUP_LIMITS) -> float:
+    """Memory this process may use, in GB: the machine's, or less where a container or MEM_LIMIT caps it (lesson 4)."""
+    limits = []
+    try:
+        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    for path in limit_files:
+        try:
+            limits.append(int(open(path).read().strip()))
+        except (OSError, ValueError):  # no such file, or "max": no cap
+            pass
+    if environ.get("MEM_LIMIT", "").isdigit():  # set by Binder (JupyterHub) to the container's cap
+        limits.append(int(environ["MEM_LIMIT"]))
+    return min(limits) / 1e9 if limits else 0.0
+
+
+def limit_heap_growth() -> None:
+    """Hand large freed blocks back to the system at once, so a small machine's training peak stays low (lesson 4)."""
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD: blocks of 1 MiB or more get their own mapping
+        except (OSError, AttributeError):
+            pass
+
+
+def cpu_flags() -> set[str]:
+    """The processor's feature flags, from /proc/cpuinfo where there is one (lesson 4)."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            return set(next(line.split(":", 1)[1].split() for line in handle if line.startswith("flags")))
+    except (OSError, StopIteration):
+        return set()
+
+
+def cpu_name() -> str:
+    """The processor's model name and core count (lesson 4)."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            name = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{name}, {os.cpu_count()} cores"
+
+
+def detect(torch=None) -> Hardware:
+    """Detect CUDA, then Apple MPS, else the CPU; `torch` can be a stand-in for tests (lesson 4)."""
+    if torch is None:
+        import torch
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        return Hardware("cuda", props.name, props.total_memory / 1e9, bool(torch.cuda.is_bf16_supported()))
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return Hardware("mps", "Apple GPU", ram_gb(), False)
+    return Hardware("cpu", cpu_name(), ram_gb(), bool(BF16_CPU_FLAGS & cpu_flags()))
 
 
 def device_kind() -> str:
     """`cuda`, `mps` or `cpu`: where torch will train (lesson 4)."""
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
+    return detect().kind
 
 
 def has_gpu() -> bool:
     """Whether a GPU (CUDA or Apple MPS) is there to train on (lesson 4)."""
-    return device_kind() != "cpu"
+    return detect().gpu
+
+
+def describe_device() -> str:
+    """One line naming the device and its memory (benchmark)."""
+    return str(detect())

@@ -2,7 +2,6 @@
 
 import json
 import resource
-import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +38,23 @@ def new_run_dir(settings) -> Path:
     return path
 
 
+def agreed_run_dir(settings, path: Path | None = None) -> Path:
+    """The run folder, the same in every process of a distributed run: the main process makes it (command line)."""
+    from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list
+
+    state = PartialState()
+    chosen = [None]
+    if state.is_main_process:
+        chosen = [str(path or new_run_dir(settings))]
+        Path(chosen[0]).mkdir(parents=True, exist_ok=True)
+        if not (Path(chosen[0]) / "settings.json").exists():
+            write_json(Path(chosen[0]) / "settings.json", settings.as_dict())
+    if state.num_processes > 1:
+        broadcast_object_list(chosen)
+    return Path(chosen[0])
+
+
 def write_json(path: Path, value) -> None:
     """Write JSON through a temporary file, so a crash never leaves half a file (lesson 4)."""
     partial = path.with_suffix(".partial")
@@ -51,6 +67,13 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_gpu_mb() -> dict:
+    """{"peak_gpu_mb": ...}, the most GPU memory torch has held, where there is a CUDA GPU (lesson 4)."""
+    import torch
+
+    return {"peak_gpu_mb": round(torch.cuda.max_memory_allocated() / 2**20)} if torch.cuda.is_available() else {}
+
+
 def save_run(trainer, settings) -> Path:
     """Save model, tokenizer, log history, metrics and the loss curve into the run's folder (lesson 4)."""
     from helpers.plots import plot_history
@@ -61,19 +84,18 @@ def save_run(trainer, settings) -> Path:
         history = trainer.state.log_history
         final = [entry for entry in history if "eval_loss" in entry][-1]
         train = [entry for entry in history if "train_runtime" in entry][-1]
-        metrics = {**final, "train_runtime": train["train_runtime"], "peak_rss_mb": round(peak_memory_mb())}
+        metrics = {**final, "train_runtime": train["train_runtime"], "peak_rss_mb": round(peak_memory_mb()), **peak_gpu_mb()}
         write_json(path / "log_history.json", history)
         write_json(path / "metrics.json", metrics)
         plot_history(history, title=path.name).savefig(path / "loss_curve.png", dpi=120, bbox_inches="tight")
-        for checkpoint in path.glob("checkpoint-*"):
-            shutil.rmtree(checkpoint)  # the final model is saved above; the per-epoch checkpoints were for resuming
-    print(f"Saved the run in {path}")
+        print(f"Saved the run in {path}")
     return path
 
 
-def list_runs() -> list[Path]:
-    """Saved run folders, oldest first (lesson 5)."""
-    return sorted((p.parent for p in output_dir("runs").glob("*/settings.json")), key=lambda p: (p / "settings.json").stat().st_mtime)
+def list_runs(finished: bool = True) -> list[Path]:
+    """Saved run folders, oldest first: the finished ones, or all, unfinished ones included (lesson 5)."""
+    marker = "metrics.json" if finished else "settings.json"
+    return sorted((p.parent for p in output_dir("runs").glob(f"*/{marker}")), key=lambda p: (p / "settings.json").stat().st_mtime)
 
 
 def load_run(path: str | Path) -> Run:

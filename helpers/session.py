@@ -35,9 +35,15 @@ def quiet_libraries() -> None:
 
 
 def setup(seed: int = 42) -> None:
-    """Print versions, profile and Hub access; seed everything; quiet the libraries (lesson 1)."""
+    """Print versions, hardware, profile and Hub access; seed everything; quiet the libraries (lesson 1)."""
     from transformers import set_seed
 
+    from helpers import colab
+    from helpers.checkpoints import default_checkpoint
+    from helpers.hardware import detect, limit_heap_growth
+
+    if colab.prepare():
+        raise CourseError("Restart the runtime (Runtime → Restart session), then run the setup cell again.")
     quiet_libraries()
     set_seed(seed)
     try:
@@ -46,4 +52,10 @@ def setup(seed: int = 42) -> None:
         pass
     print(" · ".join(f"{name} {version}" for name, version in versions().items()))
     reachable, why = hub_status()
-    print(f"Profile: {get_profile().name} · Hub: {'online' if reachable else 'offline, ' + why} · outputs: {output_dir()}")
+    hardware = detect()
+    if hardware.small:
+        limit_heap_growth()
+    print(f"{hardware} · profile {get_profile().name} · training default {default_checkpoint(True, hardware.gpu)}")
+    print(f"Hub: {'online' if reachable else 'offline, ' + why} · outputs: {output_dir()}")
+    if colab.on_colab() and not hardware.gpu:
+        print("No GPU: training will be slow. On Colab, click Runtime → Change runtime type → T4 GPU, then run this cell again.")

@@ -8,6 +8,9 @@ from helpers.profile import get_profile
 from helpers.tokens import MAX_LENGTH
 
 
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
 @dataclass
 class Settings:
     """Everything that decides a training run; saved with the run (lesson 4)."""
@@ -20,6 +23,8 @@ class Settings:
     max_length: int = MAX_LENGTH  # tokens kept per pair
     profile: str = "full"  # COURSE_PROFILE the data was cut to
     source: str | None = None  # data source given to load_mrpc (None: automatic)
+    precision: str = "fp32"  # "fp32", "bf16" or "fp16": the arithmetic of the forward and backward passes
+    group_by_length: bool = False  # batch pairs of similar length together, so batches need less padding
 
     def check(self) -> "Settings":
         """Refuse settings no run can use, in one sentence each (lesson 4)."""
@@ -29,6 +34,8 @@ class Settings:
             raise CourseError(f"learning_rate must be above 0, not {self.learning_rate!r}: 2e-5 to 1e-4 suits fine-tuning.")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise CourseError(f"batch_size must be a whole number of at least 1, not {self.batch_size!r}: try 16 or 32.")
+        if self.precision not in PRECISIONS:
+            raise CourseError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}.")
         get_profile(self.profile)
         return self
 
@@ -36,11 +43,14 @@ class Settings:
         return asdict(self)
 
 
-def course_defaults(checkpoint: str, profile: str | None = None, source: str | None = None) -> Settings:
-    """The course's settings for a checkpoint, a profile and a data source (lesson 4)."""
-    profile = get_profile(profile)
+def course_defaults(checkpoint: str, profile: str | None = None, source: str | None = None, hardware=None) -> Settings:
+    """The course's settings for a checkpoint, a profile, a data source and this machine (lesson 4)."""
+    from helpers.hardware import detect
+
+    profile, hardware = get_profile(profile), hardware or detect()
     return Settings(checkpoint=checkpoint, epochs=profile.epochs, learning_rate=1e-4 if "MiniLM" in checkpoint else 5e-5,
-                    batch_size=32, profile=profile.name, source=source)
+                    batch_size=16 if hardware.small else 32, profile=profile.name, source=source,
+                    precision=hardware.precision, group_by_length=True)
 
 
 def training_arguments(settings: Settings, run_dir, steps_per_epoch: int):
@@ -60,6 +70,10 @@ def training_arguments(settings: Settings, run_dir, steps_per_epoch: int):
         save_total_limit=1,
         logging_steps=max(1, steps_per_epoch * settings.epochs // 40),
         seed=settings.seed,
+        bf16=settings.precision == "bf16",
+        fp16=settings.precision == "fp16",
+        train_sampling_strategy="group_by_length" if settings.group_by_length else "random",
+        use_cpu=not has_gpu(),
         report_to="none",
         dataloader_pin_memory=has_gpu(),
     )
@@ -88,8 +102,8 @@ def build_trainer(model, tokenizer, tokenized, settings: Settings, run_dir, call
     return trainer
 
 
-def train_run(settings: Settings, callbacks=()):
-    """Load, tokenize, train, evaluate and save one run; returns its folder (lessons 4 and 5)."""
+def train_run(settings: Settings, callbacks=(), run_dir=None, resume: bool = False):
+    """Load, tokenize, train, evaluate and save one run, or resume one; returns its folder (lessons 4 and 5)."""
     from transformers import set_seed
 
     from helpers.checkpoints import load_model, load_tokenizer
@@ -102,9 +116,9 @@ def train_run(settings: Settings, callbacks=()):
     tokenizer = load_tokenizer(settings.checkpoint)
     tokenized = tokenize_dataset(load_mrpc(settings.source, settings.profile), tokenizer, settings.max_length)
     model = load_model(settings.checkpoint)
-    run_dir = new_run_dir(settings)
+    run_dir = run_dir or new_run_dir(settings)
     trainer = build_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks)
-    trainer.train()
+    trainer.train(resume_from_checkpoint=resume or None)
     return save_run(trainer, settings)
 
 

@@ -1,0 +1,78 @@
+"""python -m helpers.memory: run every lesson as a learner would (fresh kernel, full profile) and measure its peak memory.
+
+Binder restarts a kernel above 2 GB; the course keeps each lesson under 1.5 GB on a CPU. The results go to
+benchmarks/memory-cpu.json and the README's memory table.
+"""
+
+import argparse
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+from helpers.readme import write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+RESULT = ROOT / "benchmarks" / "memory-cpu.json"
+PROBE = "import resource\nprint('PEAK_RSS_MB=%d' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024))"
+LIMIT_MB = 1536
+
+
+def execute(name: str, env: dict, timeout: int = 3600) -> tuple[str, int, float]:
+    """Run a lesson in a fresh kernel with `env` added; return what it printed, its peak RSS in MB and its seconds (Binder)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(PROBE))
+    saved = dict(os.environ)
+    os.environ.update(env)
+    start = time.perf_counter()
+    try:
+        NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    seconds = time.perf_counter() - start
+    printed = "\n".join(out.get("text", "") for cell in notebook.cells for out in cell.get("outputs", []))
+    return printed, int(re.findall(r"PEAK_RSS_MB=(\d+)", printed)[-1]), seconds
+
+
+def table(result: dict) -> str:
+    """The README's memory table (Binder)."""
+    lines = [f"{result['device']}, profile `{result['profile']}`, data: {result['data']}, {result['date']}.", "",
+             "| lesson | peak memory of its kernel | wall time |", "|---|---|---|"]
+    for row in result["lessons"]:
+        flag = "" if row["peak_mb"] <= LIMIT_MB else " ⚠ over 1.5 GB"
+        lines.append(f"| {row['lesson']} | {row['peak_mb']:,} MB{flag} | {row['seconds']:.0f} s |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    from datetime import date
+
+    from helpers.hardware import describe_device
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.memory", description=__doc__.splitlines()[0])
+    parser.add_argument("--mrpc-dir", default=os.environ.get("MRPC_DIR", ""), help="a GLUE MRPC folder (default: MRPC_DIR, else automatic)")
+    parser.add_argument("--profile", default="full")
+    parser.add_argument("--readme", action="store_true", help="only regenerate the README's table from the saved JSON")
+    args = parser.parse_args(argv)
+    if not args.readme:
+        env = {"COURSE_PROFILE": args.profile, "MRPC_DIR": args.mrpc_dir}
+        lessons = []
+        for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+            _, peak, seconds = execute(path.name, env)
+            lessons.append({"lesson": path.name, "peak_mb": peak, "seconds": round(seconds, 1)})
+            print(f"{path.name}: {peak:,} MB, {seconds:.0f} s", flush=True)
+        result = {"date": date.today().isoformat(), "device": describe_device(), "profile": args.profile,
+                  "data": "the GLUE MRPC files" if args.mrpc_dir else "automatic source", "lessons": lessons}
+        RESULT.parent.mkdir(exist_ok=True)
+        RESULT.write_text(json.dumps(result, indent=2) + "\n")
+    write_section("memory", table(json.loads(RESULT.read_text())))
+
+
+if __name__ == "__main__":
+    main()

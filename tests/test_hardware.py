@@ -1,0 +1,59 @@
+import types
+
+from helpers import hardware
+from helpers.hardware import Hardware, detect
+from helpers.training import course_defaults
+
+
+def fake_torch(cuda=False, bf16=False, mps=False, name="NVIDIA T4", memory=16e9):
+    props = types.SimpleNamespace(name=name, total_memory=memory)
+    return types.SimpleNamespace(
+        cuda=types.SimpleNamespace(is_available=lambda: cuda, get_device_properties=lambda i: props, is_bf16_supported=lambda: bf16),
+        backends=types.SimpleNamespace(mps=types.SimpleNamespace(is_available=lambda: mps)),
+    )
+
+
+def test_a_t4_trains_in_fp16_an_h100_in_bf16():
+    t4, h100 = detect(fake_torch(cuda=True, bf16=False)), detect(fake_torch(cuda=True, bf16=True, name="NVIDIA H100"))
+    assert (t4.kind, t4.precision, t4.memory_gb) == ("cuda", "fp16", 16.0)
+    assert (h100.precision, h100.name) == ("bf16", "NVIDIA H100")
+
+
+def test_mps_and_cpu(monkeypatch):
+    assert detect(fake_torch(mps=True)).kind == "mps" and detect(fake_torch(mps=True)).precision == "fp32"
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: {"avx2", "avx512_bf16"})
+    assert detect(fake_torch()).precision == "bf16"
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: {"avx2", "fma"})
+    cpu = detect(fake_torch())
+    assert (cpu.kind, cpu.precision, cpu.gpu) == ("cpu", "fp32", False) and cpu.memory_gb > 0
+    assert str(cpu).startswith("CPU: ") and "fp32" in str(cpu)
+
+
+def test_course_defaults_follow_the_hardware(monkeypatch):
+    gpu = Hardware("cuda", "NVIDIA T4", 16, bf16=False)
+    settings = course_defaults("bert-base-uncased", "full", hardware=gpu)
+    assert settings.precision == "fp16" and settings.group_by_length and settings.epochs == 3
+    assert course_defaults("all-MiniLM-L6-v2", "smoke", hardware=Hardware("cpu", "x", 8, False)).precision == "fp32"
+
+
+def test_with_a_gpu_the_default_checkpoint_is_the_seed(monkeypatch):
+    from helpers import checkpoints
+
+    monkeypatch.setattr(checkpoints, "hub_status", lambda: (True, "it answered"))
+    assert checkpoints.default_checkpoint(for_training=True, gpu=detect(fake_torch(cuda=True)).gpu) == "bert-base-uncased"
+
+
+def test_memory_is_capped_by_the_container_and_by_binder(tmp_path):
+    cap = tmp_path / "memory.max"
+    cap.write_text("2147483648\n")
+    assert hardware.ram_gb(environ={}, limit_files=[str(cap)]) == 2.147483648
+    cap.write_text("max\n")
+    assert hardware.ram_gb(environ={}, limit_files=[str(cap)]) > 2.2
+    assert hardware.ram_gb(environ={"MEM_LIMIT": "1000000000"}, limit_files=[]) == 1.0
+
+
+def test_small_cpu_machines_train_in_smaller_batches():
+    binder = Hardware("cpu", "x", 2.1, False)
+    assert binder.small and course_defaults("all-MiniLM-L6-v2", "full", hardware=binder).batch_size == 16
+    assert course_defaults("all-MiniLM-L6-v2", "full", hardware=Hardware("cpu", "x", 16, False)).batch_size == 32
+    assert not Hardware("cuda", "T4", 2, False).small

@@ -1,0 +1,67 @@
+"""Every dependency is declared where each launch path reads it, with one set of pins."""
+
+import ast
+import importlib.metadata
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+from helpers import badges
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+DECLARED = {re.split(r"[=<>\[ ]", spec)[0].lower().replace("_", "-") for spec in PROJECT["dependencies"] + sum(PROJECT["optional-dependencies"].values(), [])}
+PINS = dict(spec.split("==") for spec in PROJECT["dependencies"])
+
+
+def imported_modules() -> set[str]:
+    sources = [p.read_text() for p in (ROOT / "helpers").rglob("*.py")]
+    for notebook in (ROOT / "notebooks").glob("*.ipynb"):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                code = "".join(cell["source"])
+                sources.append("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    names = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"helpers", "google"}
+
+
+def test_every_import_is_declared_in_pyproject():
+    distributions = importlib.metadata.packages_distributions()
+    undeclared = {m: distributions.get(m) for m in imported_modules() if not {d.lower().replace("_", "-") for d in distributions.get(m, [])} & DECLARED}
+    assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
+
+
+def test_conda_and_binder_install_the_project_itself():
+    assert "--editable .[lab,test]" in (ROOT / "environment.yml").read_text()
+    assert 'pip install --no-cache-dir --editable ".[lab]"' in (ROOT / "binder" / "postBuild").read_text()
+
+
+def test_binder_pins_agree_with_the_project():
+    binder = (ROOT / "binder" / "requirements.txt").read_text()
+    pinned = dict(re.findall(r"^([a-z0-9-]+)==([^+\s]+)", binder, flags=re.M))
+    assert pinned and all(PINS[name] == version for name, version in pinned.items()), pinned
+    assert "whl/cpu" in binder, "Binder must take the CPU build of torch"
+    python = re.search(r"python-(\d+\.\d+)", (ROOT / "binder" / "runtime.txt").read_text())[1]
+    assert f"python={python}" in (ROOT / "environment.yml").read_text()
+
+
+def test_badges_table_and_setup_cells_are_generated_and_current():
+    assert badges.main(["--check"]) == 0, "run `python -m helpers.badges`"
+
+
+def test_each_badge_points_at_its_own_notebook():
+    repo = badges.repository()
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        first = "".join(json.loads(notebook.read_text())["cells"][0]["source"])
+        links = re.findall(r"\]\((https://(?:colab.research.google.com/github|mybinder.org/v2)[^)]+)\)", first)
+        assert links == [badges.colab_url(notebook.name, repo), badges.binder_url(notebook.name, repo)]
+        assert all(link.endswith(f"notebooks/{notebook.name}") for link in links)
+        assert f"({badges.colab_url(notebook.name, repo)})" in (ROOT / "README.md").read_text()

@@ -1,0 +1,99 @@
+"""The command line: same training as lesson 4, clear errors, distributed on two CPU processes, resumable after SIGKILL."""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import train
+from helpers.checkpoints import PACKAGED_CHECKPOINT, resolve
+from helpers.runs import load_run
+
+SMOKE = ["--profile", "smoke", "--source", "sample", "--checkpoint", PACKAGED_CHECKPOINT]
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "helpers.train", *args]
+
+
+def cli_env(tmp_path: Path) -> dict:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_OUTPUT": str(tmp_path / "outputs"), "PYTHONUNBUFFERED": "1"}
+
+
+def test_a_folder_holding_another_run_is_refused(tmp_path, capsys):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "settings.json").write_text(json.dumps({"checkpoint": "bert-base-uncased", "epochs": 9}))
+    assert train.main([*SMOKE, "--output-dir", str(folder)]) == 2
+    assert f"{folder} holds a different run" in capsys.readouterr().err
+
+
+def test_resume_with_nothing_to_resume_is_refused(tmp_path, capsys):
+    assert train.main([*SMOKE, "--resume"]) == 2
+    assert "--resume needs --output-dir" in capsys.readouterr().err
+    assert train.main([*SMOKE, "--resume", "--output-dir", str(tmp_path / "empty")]) == 2
+    assert "There is nothing to resume in" in capsys.readouterr().err
+
+
+def test_a_missing_data_folder_is_refused(tmp_path, capsys):
+    assert train.main(["--profile", "smoke", "--source", str(tmp_path / "no-such-folder")]) == 2
+    assert "There is no folder" in capsys.readouterr().err
+
+
+def test_a_checkpoint_that_cannot_classify_sentences_is_refused(tmp_path, capsys):
+    folder = tmp_path / "vision"
+    shutil.copytree(resolve(PACKAGED_CHECKPOINT)[0], folder, ignore=shutil.ignore_patterns("*.safetensors", "config.json"))
+    (folder / "config.json").write_text(json.dumps({"model_type": "vit", "image_size": 32, "patch_size": 8}))
+    assert train.main(["--profile", "smoke", "--source", "sample", "--checkpoint", str(folder)]) == 2
+    assert "cannot become a ModelForSequenceClassification" in capsys.readouterr().err
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_killed_run_resumes_to_the_same_number_of_steps(tmp_path):
+    env, args = cli_env(tmp_path), [*SMOKE, "--epochs", "3", "--batch-size", "16"]
+    whole = tmp_path / "whole"
+    subprocess.run(command(*args, "--output-dir", str(whole)), env=env, check=True, capture_output=True)
+
+    broken = tmp_path / "broken"
+    first = subprocess.Popen(command(*args, "--output-dir", str(broken)), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(broken.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert not (broken / "metrics.json").exists(), "the run finished before it could be killed"
+    before = digests(broken)
+
+    resumed = subprocess.run(command("--resume", "--output-dir", str(broken)), env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    after = digests(broken)
+    kept = {name: digest for name, digest in before.items() if not name.startswith("checkpoint-")}
+    assert all(after.get(name) == digest for name, digest in kept.items()), "a file of the first attempt changed"
+    last_step = lambda run: max(entry["step"] for entry in load_run(run).history)  # noqa: E731
+    assert last_step(broken) == last_step(whole) == 12  # 64 pairs / 16 per step × 3 epochs
+    assert json.loads((broken / "settings.json").read_text()) == json.loads((whole / "settings.json").read_text())
+
+
+def test_two_processes_train_one_run_and_only_the_main_one_writes(tmp_path):
+    folder = tmp_path / "ddp"
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533", "-m", "helpers.train",
+         *SMOKE, "--batch-size", "8", "--output-dir", str(folder)],
+        env=cli_env(tmp_path), capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (done.stdout + done.stderr).count("Saved the run in") == 1
+    run = load_run(folder)
+    assert max(entry["step"] for entry in run.history) == 4  # 64 pairs / (2 processes × 8 per step)
+    assert 0 <= run.metrics["eval_accuracy"] <= 1
+    assert sorted(p.name for p in (tmp_path / "outputs").glob("runs/*")) == []  # nothing written beside --output-dir
