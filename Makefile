@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lab: install
-	$(BIN)/jupyter lab notebooks/01_load.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/01_load.ipynb
 
 test: install
 	$(TEST_ENV) $(BIN)/python -m pytest

@@ -56,6 +56,39 @@ def run_benchmark(checkpoint: str, source: str | None, profile: str) -> dict:
             "speedup": round(rows[0]["train_s"] / rows[1]["train_s"], 2)}
 
 
+KNOBS = [  # (batch size, bf16, grouped by length): one knob changed at a time from the seed recipe
+    (8, False, False), (32, False, False), (32, True, False), (32, False, True), (32, True, True), (64, True, True)]
+
+
+def knob_seconds(checkpoint: str, source: str | None, pairs: int = 640) -> list[tuple[tuple, float]]:
+    """Seconds of one training pass over `pairs` training pairs for each combination of KNOBS (benchmark)."""
+    import time
+
+    import torch
+    from transformers import DataCollatorWithPadding
+
+    from helpers.checkpoints import load_model, load_tokenizer
+    from helpers.data import load_mrpc
+    from helpers.tokens import batches, model_inputs, tokenize_dataset
+
+    tokenizer = load_tokenizer(checkpoint)
+    examples = model_inputs(tokenize_dataset(load_mrpc(source, "full"), tokenizer)["train"].select(range(pairs)), tokenizer)
+    model, collator, timings = load_model(checkpoint).train(), DataCollatorWithPadding(tokenizer), []
+    for batch_size, bf16, grouped in KNOBS:
+        ordered = sorted(examples, key=lambda e: len(e["input_ids"])) if grouped else examples
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
+        start = time.perf_counter()
+        for batch in batches(ordered, collator, batch_size):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = model(**batch).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        timings.append(((batch_size, bf16, grouped), time.perf_counter() - start))
+        print(f"batch {batch_size:>2}, {'bf16' if bf16 else 'fp32'}, {'grouped by length' if grouped else 'random order':17}: {timings[-1][1]:6.1f} s", flush=True)
+    return timings
+
+
 def table(result: dict) -> str:
     """A Markdown table of one benchmark result (benchmark)."""
     lines = [f"**{result['device']}**, `{result['checkpoint']}`, {result['train_pairs']:,} training pairs, {result['date']}: "
@@ -83,7 +116,11 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", default="full", help="full (default) or smoke")
     parser.add_argument("--out", type=Path, default=None, help="JSON file for the results (default: benchmarks/<device>.json)")
     parser.add_argument("--readme", action="store_true", help="only regenerate the README's results table")
+    parser.add_argument("--knobs", action="store_true", help="only time one pass over 640 pairs for each speed knob, on the CPU")
     args = parser.parse_args(argv)
+    if args.knobs:
+        knob_seconds(args.checkpoint or default_checkpoint(for_training=True), args.source)
+        return
     if not args.readme:
         checkpoint = args.checkpoint or default_checkpoint(for_training=True, gpu=has_gpu())
         result = run_benchmark(checkpoint, args.source, args.profile)

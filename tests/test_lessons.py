@@ -10,7 +10,8 @@ from helpers.memory import LIMIT_MB, execute
 @pytest.fixture(scope="module")
 def lessons(tmp_path_factory):
     outputs = tmp_path_factory.mktemp("outputs")
-    env = {"HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "COURSE_OUTPUT": str(outputs), "MRPC_DIR": ""}
+    # As on Binder: a 2 GiB cap that the course reads from MEM_LIMIT.
+    env = {"HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "COURSE_OUTPUT": str(outputs), "MRPC_DIR": "", "MEM_LIMIT": str(2 * 1024**3)}
     return outputs, execute("04_train.ipynb", env, timeout=300), execute("05_evaluate.ipynb", env, timeout=300)
 
 

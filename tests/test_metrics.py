@@ -41,3 +41,12 @@ def test_compute_metrics_takes_logits(local_metric):
     compute = metrics.metrics_function(local_metric)
     logits = np.array([[2.0, -1.0], [0.1, 0.3], [-1.0, 1.0], [3.0, 0.0]])
     assert compute((logits, np.array([0, 1, 0, 1]))) == {"accuracy": 0.5, "f1": 0.5}
+
+
+def test_published_comparison_explains_a_smaller_checkpoint():
+    from helpers.evaluation import compare_with_published
+
+    seed = compare_with_published("bert-base-uncased", 0.86, 0.9)
+    small = compare_with_published("all-MiniLM-L6-v2", 0.8, 0.86)
+    assert "0.85 accuracy and 0.89–0.90 F1" in seed and "smaller" not in seed
+    assert small.startswith("Your run: accuracy 0.800, F1 0.860.") and "all-MiniLM-L6-v2 is a smaller encoder" in small

@@ -59,8 +59,9 @@ def digests(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_a_killed_run_resumes_to_the_same_number_of_steps(tmp_path):
-    env, args = cli_env(tmp_path), [*SMOKE, "--epochs", "3", "--batch-size", "16"]
+def test_a_killed_run_resumes_to_the_same_number_of_steps(tmp_path, tiny_checkpoint):
+    env = cli_env(tmp_path)
+    args = ["--profile", "smoke", "--source", "sample", "--checkpoint", tiny_checkpoint, "--epochs", "3", "--batch-size", "16"]
     whole = tmp_path / "whole"
     subprocess.run(command(*args, "--output-dir", str(whole)), env=env, check=True, capture_output=True)
 
@@ -84,11 +85,11 @@ def test_a_killed_run_resumes_to_the_same_number_of_steps(tmp_path):
     assert json.loads((broken / "settings.json").read_text()) == json.loads((whole / "settings.json").read_text())
 
 
-def test_two_processes_train_one_run_and_only_the_main_one_writes(tmp_path):
+def test_two_processes_train_one_run_and_only_the_main_one_writes(tmp_path, tiny_checkpoint):
     folder = tmp_path / "ddp"
     done = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533", "-m", "helpers.train",
-         *SMOKE, "--batch-size", "8", "--output-dir", str(folder)],
+         "--profile", "smoke", "--source", "sample", "--checkpoint", tiny_checkpoint, "--batch-size", "8", "--output-dir", str(folder)],
         env=cli_env(tmp_path), capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
