@@ -46,10 +46,11 @@ def agreed_run_dir(settings, path: Path | None = None) -> Path:
     state = PartialState()
     chosen = [None]
     if state.is_main_process:
-        chosen = [str(path or new_run_dir(settings))]
-        Path(chosen[0]).mkdir(parents=True, exist_ok=True)
-        if not (Path(chosen[0]) / "settings.json").exists():
-            write_json(Path(chosen[0]) / "settings.json", settings.as_dict())
+        folder = Path(path) if path else new_run_dir(settings)
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / "settings.json").exists():
+            write_json(folder / "settings.json", settings.as_dict())
+        chosen = [str(folder)]
     if state.num_processes > 1:
         broadcast_object_list(chosen)
     return Path(chosen[0])

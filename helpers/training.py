@@ -23,8 +23,6 @@ class Settings:
     max_length: int = MAX_LENGTH  # tokens kept per pair
     profile: str = "full"  # COURSE_PROFILE the data was cut to
     source: str | None = None  # data source given to load_mrpc (None: automatic)
-    warmup: float = 0.0  # share of the steps over which the learning rate climbs from 0 to its peak
-    weight_decay: float = 0.0  # AdamW's pull of the weights towards 0
     precision: str = "fp32"  # "fp32", "bf16" or "fp16": the arithmetic of the forward and backward passes
     group_by_length: bool = False  # batch pairs of similar length together, so batches need less padding
 
@@ -66,8 +64,6 @@ def training_arguments(settings: Settings, run_dir, steps_per_epoch: int):
         output_dir=str(run_dir),
         num_train_epochs=settings.epochs,
         learning_rate=settings.learning_rate,
-        warmup_steps=settings.warmup,
-        weight_decay=settings.weight_decay,
         per_device_train_batch_size=settings.batch_size,
         per_device_eval_batch_size=64,
         eval_strategy="epoch",
