@@ -105,7 +105,7 @@ def table(result: dict) -> str:
 
 def readme_section(results_dir: Path = RESULTS) -> str:
     """The README's results section, made from every JSON file in benchmarks/ (benchmark)."""
-    results = [json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))]
+    results = [json.loads(p.read_text()) for p in sorted(results_dir.glob("train-*.json"))]
     return "\n\n".join(table(r) for r in results) or "No results yet: run `python -m helpers.bench`."
 
 
@@ -125,7 +125,7 @@ def main(argv=None) -> None:
         checkpoint = args.checkpoint or default_checkpoint(for_training=True, gpu=has_gpu())
         result = run_benchmark(checkpoint, args.source, args.profile)
         print(table(result))
-        out = args.out or RESULTS / f"{'gpu' if has_gpu() else 'cpu'}-{checkpoint}.json"
+        out = args.out or RESULTS / f"train-{'gpu' if has_gpu() else 'cpu'}-{checkpoint}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"Results written to {out}")

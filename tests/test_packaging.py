@@ -65,3 +65,14 @@ def test_each_badge_points_at_its_own_notebook():
         assert links == [badges.colab_url(notebook.name, repo), badges.binder_url(notebook.name, repo)]
         assert all(link.endswith(f"notebooks/{notebook.name}") for link in links)
         assert f"({badges.colab_url(notebook.name, repo)})" in (ROOT / "README.md").read_text()
+
+
+def test_readme_results_are_generated_from_the_saved_json():
+    from helpers import bench, memory
+    from helpers.readme import with_section
+
+    readme = (ROOT / "README.md").read_text()
+    assert with_section(readme, "bench", bench.readme_section()) == readme, "run `python -m helpers.bench --readme`"
+    saved = json.loads(memory.RESULT.read_text())
+    assert with_section(readme, "memory", memory.table(saved)) == readme, "run `python -m helpers.memory --readme`"
+    assert [row["lesson"] for row in saved["lessons"]] == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
