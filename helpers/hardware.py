@@ -102,11 +102,6 @@ def detect(torch=None) -> Hardware:
     return Hardware("cpu", cpu_name(), ram_gb(), bool(BF16_CPU_FLAGS & cpu_flags()))
 
 
-def device_kind() -> str:
-    """`cuda`, `mps` or `cpu`: where torch will train (lesson 4)."""
-    return detect().kind
-
-
 def has_gpu() -> bool:
     """Whether a GPU (CUDA or Apple MPS) is there to train on (lesson 4)."""
     return detect().gpu
