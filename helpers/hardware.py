@@ -69,24 +69,23 @@ def limit_heap_growth() -> None:
             pass
 
 
-def cpu_flags() -> set[str]:
-    """The processor's feature flags, from /proc/cpuinfo where there is one (lesson 4)."""
+def cpuinfo(field: str) -> str | None:
+    """The first value of a field of /proc/cpuinfo, where there is one (lesson 4)."""
     try:
         with open("/proc/cpuinfo") as handle:
-            return set(next(line.split(":", 1)[1].split() for line in handle if line.startswith("flags")))
-    except (OSError, StopIteration):
-        return set()
+            return next((line.split(":", 1)[1].strip() for line in handle if line.startswith(field)), None)
+    except OSError:
+        return None
+
+
+def cpu_flags() -> set[str]:
+    """The processor's feature flags (lesson 4)."""
+    return set((cpuinfo("flags") or "").split())
 
 
 def cpu_name() -> str:
     """The processor's model name and core count (lesson 4)."""
-    name = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            name = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{name}, {os.cpu_count()} cores"
+    return f"{cpuinfo('model name') or platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
 def detect(torch=None) -> Hardware:

@@ -1,6 +1,6 @@
 """python -m helpers.memory: run every lesson as a learner would (fresh kernel, full profile) and measure its peak memory.
 
-Binder restarts a kernel above 2 GB; the course keeps each lesson under 1.5 GB on a CPU. The results go to
+Binder restarts a kernel above 2 GB; the course aims to keep each lesson under 1.5 GB (LIMIT_MB) on a CPU. The results go to
 benchmarks/memory-cpu.json and the README's memory table.
 """
 
