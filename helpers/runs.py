@@ -43,7 +43,9 @@ def agreed_run_dir(settings, path: Path | None = None) -> Path:
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
 
-    state = PartialState()
+    from helpers.hardware import has_gpu
+
+    state = PartialState(cpu=not has_gpu())  # as the Trainer sees it (use_cpu): processes on a CPU are ranks of one run
     chosen = [None]
     if state.is_main_process:
         folder = Path(path) if path else new_run_dir(settings)
