@@ -22,7 +22,10 @@ RESULTS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 def seed_recipe(checkpoint: str, source: str | None, profile: str) -> Settings:
     """The original lesson's recipe: TrainingArguments' defaults (batch 8, 5e-5, 3 epochs, fp32, random order) (benchmark)."""
-    return Settings(checkpoint=checkpoint, epochs=3, learning_rate=5e-5, batch_size=8, profile=profile, source=source)
+    from helpers.profile import get_profile
+
+    epochs = get_profile(profile).epochs  # 3, as the seed writes; 1 in the smoke profile, like the course's
+    return Settings(checkpoint=checkpoint, epochs=epochs, learning_rate=5e-5, batch_size=8, profile=profile, source=source)
 
 
 def train_in_child(settings: Settings) -> dict:
@@ -36,24 +39,45 @@ def train_in_child(settings: Settings) -> dict:
     return {"settings": settings.as_dict(), "run": str(run), **metrics}
 
 
-def row(name: str, result: dict, train_pairs: int) -> dict:
-    """The measured numbers of one recipe, for the table (benchmark)."""
-    seconds = result["train_runtime"]
-    return {"recipe": name, "train_s": round(seconds, 1), "examples_per_s": round(train_pairs * result["settings"]["epochs"] / seconds, 1),
-            "peak_rss_mb": result["peak_rss_mb"], "peak_gpu_mb": result.get("peak_gpu_mb"),
-            "accuracy": round(result["eval_accuracy"], 4), "f1": round(result["eval_f1"], 4), "settings": result["settings"]}
+def row(name: str, results: list[dict], train_pairs: int) -> dict:
+    """The measured numbers of one recipe, averaged over its runs (one per seed), for the table (benchmark)."""
+    from statistics import mean
+
+    seconds = mean(r["train_runtime"] for r in results)
+    settings = {**results[0]["settings"], "seed": [r["settings"]["seed"] for r in results]}
+    gpu = [r["peak_gpu_mb"] for r in results if r.get("peak_gpu_mb")]
+    return {"recipe": name, "runs": len(results), "train_s": round(seconds, 1),
+            "examples_per_s": round(train_pairs * settings["epochs"] / seconds, 1),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in results), "peak_gpu_mb": max(gpu) if gpu else None,
+            "accuracy": round(mean(r["eval_accuracy"] for r in results), 4), "f1": round(mean(r["eval_f1"] for r in results), 4),
+            "accuracy_runs": [round(r["eval_accuracy"], 4) for r in results], "f1_runs": [round(r["eval_f1"], 4) for r in results],
+            "settings": settings}
 
 
-def run_benchmark(checkpoint: str, source: str | None, profile: str) -> dict:
-    """Train the seed recipe, then the course's defaults; return both rows and the speed-up (benchmark)."""
+def run_benchmark(checkpoint: str, source: str | None, profile: str, note: str = "", seeds: int = 1) -> dict:
+    """Train the seed recipe and the course's defaults, in turns, once per seed; return both rows and the speed-up (benchmark)."""
+    from dataclasses import replace
+
     from helpers.data import load_mrpc
 
     train_pairs = load_mrpc(source, profile)["train"].num_rows
     recipes = {"seed": seed_recipe(checkpoint, source, profile), "course": course_defaults(checkpoint, profile, source)}
-    rows = [row(name, train_in_child(settings), train_pairs) for name, settings in recipes.items()]
+    results = {name: [] for name in recipes}
+    for seed in range(42, 42 + seeds):  # in turns, so that a machine slowing down weighs on both recipes alike
+        for name, settings in recipes.items():
+            results[name].append(train_in_child(replace(settings, seed=seed)))
+            print(f"{name}, seed {seed}: {results[name][-1]['train_runtime']:.1f} s, accuracy {results[name][-1]['eval_accuracy']:.3f}", flush=True)
+    rows = [row(name, runs, train_pairs) for name, runs in results.items()]
     return {"date": date.today().isoformat(), "device": describe_device(), "python": platform.python_version(),
-            "checkpoint": checkpoint, "train_pairs": train_pairs, "rows": rows,
+            "checkpoint": Path(checkpoint).name, "note": note, "train_pairs": train_pairs, "rows": rows,
             "speedup": round(rows[0]["train_s"] / rows[1]["train_s"], 2)}
+
+
+def spread(values: list[float]) -> str:
+    """A mean, with the standard deviation where there are several runs (benchmark)."""
+    from statistics import mean, stdev
+
+    return f"{mean(values):.3f}" + (f" ± {stdev(values):.3f}" if len(values) > 1 else "")
 
 
 KNOBS = [  # (batch size, bf16, grouped by length): one knob changed at a time from the seed recipe
@@ -91,7 +115,9 @@ def knob_seconds(checkpoint: str, source: str | None, pairs: int = 640) -> list[
 
 def table(result: dict) -> str:
     """A Markdown table of one benchmark result (benchmark)."""
-    lines = [f"**{result['device']}**, `{result['checkpoint']}`, {result['train_pairs']:,} training pairs, {result['date']}: "
+    runs = result["rows"][0].get("runs", 1)
+    lines = [f"**{result['device']}**, `{result['checkpoint']}`, {result['train_pairs']:,} training pairs, {result['date']}"
+             + (f", each recipe run with {runs} seeds (means, ± standard deviation)" if runs > 1 else "") + ": "
              f"the course's defaults train **{result['speedup']}×** faster than the seed recipe.", "",
              "| recipe | settings | training time | examples/s | peak RSS | peak GPU memory | accuracy | F1 |",
              "|---|---|---|---|---|---|---|---|"]
@@ -99,7 +125,10 @@ def table(result: dict) -> str:
         s = r["settings"]
         knobs = f"batch {s['batch_size']}, lr {s['learning_rate']:g}, {s['epochs']} epochs, {s['precision']}" + (", grouped by length" if s["group_by_length"] else "")
         gpu = f"{r['peak_gpu_mb']:,} MB" if r.get("peak_gpu_mb") else "–"
-        lines.append(f"| {r['recipe']} | {knobs} | {r['train_s']:.0f} s | {r['examples_per_s']:.1f} | {r['peak_rss_mb']:,} MB | {gpu} | {r['accuracy']:.3f} | {r['f1']:.3f} |")
+        accuracy, f1 = spread(r.get("accuracy_runs", [r["accuracy"]])), spread(r.get("f1_runs", [r["f1"]]))
+        lines.append(f"| {r['recipe']} | {knobs} | {r['train_s']:.{0 if r['train_s'] >= 100 else 1}f} s | {r['examples_per_s']:.1f} | {r['peak_rss_mb']:,} MB | {gpu} | {accuracy} | {f1} |")
+    if result.get("note"):
+        lines += ["", result["note"]]
     return "\n".join(lines)
 
 
@@ -115,6 +144,8 @@ def main(argv=None) -> None:
     parser.add_argument("--source", default=None, help="hub, sample or a GLUE MRPC folder (default: automatic)")
     parser.add_argument("--profile", default="full", help="full (default) or smoke")
     parser.add_argument("--out", type=Path, default=None, help="JSON file for the results (default: benchmarks/<device>.json)")
+    parser.add_argument("--seeds", type=int, default=1, help="runs of each recipe, with seeds 42, 43, ... (default: 1)")
+    parser.add_argument("--note", default="", help="a sentence printed under the results table (for example, how the checkpoint was made)")
     parser.add_argument("--readme", action="store_true", help="only regenerate the README's results table")
     parser.add_argument("--knobs", action="store_true", help="only time one pass over 640 pairs for each speed knob, on the CPU")
     args = parser.parse_args(argv)
@@ -123,9 +154,9 @@ def main(argv=None) -> None:
         return
     if not args.readme:
         checkpoint = args.checkpoint or default_checkpoint(for_training=True, gpu=has_gpu())
-        result = run_benchmark(checkpoint, args.source, args.profile)
+        result = run_benchmark(checkpoint, args.source, args.profile, args.note, args.seeds)
         print(table(result))
-        out = args.out or RESULTS / f"train-{'gpu' if has_gpu() else 'cpu'}-{checkpoint}.json"
+        out = args.out or RESULTS / f"train-{'gpu' if has_gpu() else 'cpu'}-{Path(checkpoint).name}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"Results written to {out}")

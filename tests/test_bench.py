@@ -1,0 +1,26 @@
+"""The benchmark's arithmetic: runs of several seeds averaged, the spread shown, the speed-up from the means."""
+
+from helpers import bench
+from helpers.training import Settings
+
+
+def result(seconds, accuracy, seed, gpu=None):
+    return {"train_runtime": seconds, "eval_accuracy": accuracy, "eval_f1": accuracy + 0.05, "peak_rss_mb": 1000 + seed,
+            "peak_gpu_mb": gpu, "settings": Settings("all-MiniLM-L6-v2", seed=seed).as_dict()}
+
+
+def test_a_recipe_run_with_several_seeds_reports_means_and_spread():
+    row = bench.row("course", [result(100, 0.80, 42), result(110, 0.82, 43), result(120, 0.84, 44)], train_pairs=3668)
+    assert (row["runs"], row["train_s"], row["accuracy"], row["f1"]) == (3, 110, 0.82, 0.87)
+    assert row["examples_per_s"] == round(3668 * 3 / 110, 1) and row["peak_rss_mb"] == 1044 and row["peak_gpu_mb"] is None
+    assert row["settings"]["seed"] == [42, 43, 44] and row["accuracy_runs"] == [0.8, 0.82, 0.84]
+    seed = bench.row("seed", [result(330, 0.81, 42)], train_pairs=3668)
+    table = bench.table({"device": "CPU: x", "checkpoint": "all-MiniLM-L6-v2", "train_pairs": 3668, "date": "2026-11-26",
+                         "rows": [{**seed, "runs": 3}, row], "speedup": 3.0, "note": "A note."})
+    assert "3 seeds" in table and "| 0.820 ± 0.020 | 0.870 ± 0.020 |" in table and table.endswith("A note.")
+
+
+def test_the_seed_recipe_is_the_lessons_and_follows_the_profile():
+    full, smoke = bench.seed_recipe("bert-base-uncased", None, "full"), bench.seed_recipe("bert-base-uncased", None, "smoke")
+    assert (full.batch_size, full.learning_rate, full.epochs, full.precision, full.group_by_length) == (8, 5e-5, 3, "fp32", False)
+    assert smoke.epochs == 1
