@@ -25,6 +25,7 @@ class Settings:
     source: str | None = None  # data source given to load_mrpc (None: automatic)
     precision: str = "fp32"  # "fp32", "bf16" or "fp16": the arithmetic of the forward and backward passes
     group_by_length: bool = False  # batch pairs of similar length together, so batches need less padding
+    pad_to_multiple_of: int | None = None  # pad each batch's length up to a multiple of this: fewer shapes, less memory
 
     def check(self) -> "Settings":
         """Refuse settings no run can use, in one sentence each (lesson 4)."""
@@ -34,6 +35,8 @@ class Settings:
             raise CourseError(f"learning_rate must be above 0, not {self.learning_rate!r}: 2e-5 to 1e-4 suits fine-tuning.")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise CourseError(f"batch_size must be a whole number of at least 1, not {self.batch_size!r}: try 16 or 32.")
+        if self.pad_to_multiple_of is not None and (not isinstance(self.pad_to_multiple_of, int) or self.pad_to_multiple_of < 1):
+            raise CourseError(f"pad_to_multiple_of must be None or a whole number of at least 1, not {self.pad_to_multiple_of!r}: try 8.")
         if self.precision not in PRECISIONS:
             raise CourseError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}.")
         get_profile(self.profile)
@@ -50,7 +53,7 @@ def course_defaults(checkpoint: str, profile: str | None = None, source: str | N
     profile, hardware = get_profile(profile), hardware or detect()
     return Settings(checkpoint=checkpoint, epochs=profile.epochs, learning_rate=1e-4 if "MiniLM" in checkpoint else 5e-5,
                     batch_size=16 if hardware.small else 32, profile=profile.name, source=source,
-                    precision=hardware.precision, group_by_length=True)
+                    precision=hardware.precision, group_by_length=True, pad_to_multiple_of=8)
 
 
 def device_options(settings: Settings, hardware) -> dict:
@@ -64,11 +67,6 @@ def device_options(settings: Settings, hardware) -> dict:
         use_cpu=not hardware.gpu,
         dataloader_pin_memory=hardware.gpu,
     )
-
-
-def padding_multiple(settings: Settings, hardware) -> int | None:
-    """Pad batches to a multiple of 8 on a GPU in 16-bit: tensor cores want it, and fewer shapes mean less warm-up (lesson 4)."""
-    return 8 if hardware.kind == "cuda" and settings.precision != "fp32" else None
 
 
 def training_arguments(settings: Settings, run_dir, steps_per_epoch: int):
@@ -98,7 +96,6 @@ def build_trainer(model, tokenizer, tokenized, settings: Settings, run_dir, call
     """A Trainer with dynamic padding and GLUE MRPC metrics after every epoch (lesson 4)."""
     from transformers import DataCollatorWithPadding, PrinterCallback, Trainer
 
-    from helpers.hardware import detect
     from helpers.live import LiveCurves
     from helpers.metrics import metrics_function
 
@@ -108,7 +105,7 @@ def build_trainer(model, tokenizer, tokenized, settings: Settings, run_dir, call
         args=training_arguments(settings, run_dir, steps_per_epoch),
         train_dataset=tokenized["train"],
         eval_dataset=tokenized["validation"],
-        data_collator=DataCollatorWithPadding(tokenizer=tokenizer, pad_to_multiple_of=padding_multiple(settings, detect())),
+        data_collator=DataCollatorWithPadding(tokenizer=tokenizer, pad_to_multiple_of=settings.pad_to_multiple_of),
         processing_class=tokenizer,
         compute_metrics=metrics_function(),
         callbacks=list(callbacks),

@@ -2,7 +2,7 @@ import types
 
 from helpers import hardware
 from helpers.hardware import Hardware, detect
-from helpers.training import Settings, course_defaults, device_options, padding_multiple
+from helpers.training import Settings, course_defaults, device_options
 
 
 def fake_torch(cuda=False, bf16=False, mps=False, name="NVIDIA T4", memory=16e9):
@@ -47,13 +47,6 @@ def test_device_options_follow_the_hardware():
     assert on_t4["fp16"] and on_t4["tf32"] is None  # a T4 has no TF32: asking for it would fail
     assert device_options(course_defaults("all-MiniLM-L6-v2", "full", hardware=cpu), cpu) == {
         "bf16": True, "fp16": False, "tf32": None, "optim": "adamw_torch", "use_cpu": True, "dataloader_pin_memory": False}
-
-
-def test_only_16_bit_gpu_runs_pad_to_a_multiple_of_8():
-    h100, cpu = Hardware("cuda", "NVIDIA H100", 80, True), Hardware("cpu", "x", 8, True)
-    assert padding_multiple(course_defaults("bert-base-uncased", "full", hardware=h100), h100) == 8
-    assert padding_multiple(Settings("bert-base-uncased", batch_size=8), h100) is None  # the seed pads to the longest pair only
-    assert padding_multiple(course_defaults("all-MiniLM-L6-v2", "full", hardware=cpu), cpu) is None
 
 
 def test_with_a_gpu_the_default_checkpoint_is_the_seed(monkeypatch):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from helpers import CourseError
+from helpers.checkpoints import load_model, load_tokenizer
 from helpers.runs import RUN_FILES, list_runs, load_run, new_run_dir
 from helpers.training import Settings, build_trainer, course_defaults, train_run
 
@@ -21,6 +22,22 @@ def test_bad_learning_rate_and_batch_size_are_refused():
         Settings("all-MiniLM-L6-v2", learning_rate=0).check()
     with pytest.raises(CourseError, match="batch_size must be a whole number"):
         Settings("all-MiniLM-L6-v2", batch_size=0).check()
+
+
+def test_bad_padding_multiple_is_refused():
+    with pytest.raises(CourseError, match="pad_to_multiple_of must be None or a whole number of at least 1, not 0: try 8"):
+        Settings("all-MiniLM-L6-v2", pad_to_multiple_of=0).check()
+
+
+def test_the_course_pads_batches_to_a_multiple_of_8(tiny_checkpoint):
+    from helpers.data import load_mrpc
+    from helpers.tokens import tokenize_dataset
+
+    settings = course_defaults(tiny_checkpoint, "smoke", "sample")
+    tokenizer = load_tokenizer(tiny_checkpoint)
+    trainer = build_trainer(load_model(tiny_checkpoint), tokenizer, tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer), settings, "unused")
+    widths = {batch["input_ids"].shape[1] for batch in trainer.get_train_dataloader()}
+    assert settings.pad_to_multiple_of == 8 and widths and all(width % 8 == 0 for width in widths)
 
 
 def test_unknown_checkpoint_fails_before_any_work():
