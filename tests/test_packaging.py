@@ -53,6 +53,19 @@ def test_binder_pins_agree_with_the_project():
     assert f"python={python}" in (ROOT / "environment.yml").read_text()
 
 
+def test_repo2docker_builds_binder_from_the_binder_folder(tmp_path):
+    import subprocess
+
+    done = subprocess.run([str(Path(sys.executable).with_name("repo2docker")), "--no-build", "--no-run", "--debug", str(ROOT)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    dockerfile = done.stdout + done.stderr  # --debug prints the Dockerfile it would build
+    python = re.search(r"python-(\d+\.\d+)", (ROOT / "binder" / "runtime.txt").read_text())[1]
+    assert f"Building conda environment for python={python}" in dockerfile
+    assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in dockerfile and "./binder/postBuild" in dockerfile
+    assert "environment.yml" not in dockerfile.split("FROM", 1)[1]  # binder/ wins over the top-level conda file
+
+
 def test_badges_table_and_setup_cells_are_generated_and_current():
     assert badges.main(["--check"]) == 0, "run `python -m helpers.badges`"
 
