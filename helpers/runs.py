@@ -43,9 +43,11 @@ def agreed_run_dir(settings, path: Path | None = None) -> Path:
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
 
-    from helpers.hardware import has_gpu
+    from helpers.hardware import detect
+    from helpers.training import device_options
 
-    state = PartialState(cpu=not has_gpu())  # as the Trainer sees it (use_cpu): processes on a CPU are ranks of one run
+    # The processes as the Trainer will see them (its use_cpu): on a CPU, torchrun's processes are ranks of one run.
+    state = PartialState(cpu=device_options(settings, detect())["use_cpu"])
     chosen = [None]
     if state.is_main_process:
         folder = Path(path) if path else new_run_dir(settings)

@@ -29,13 +29,13 @@ def test_bad_padding_multiple_is_refused():
         Settings("all-MiniLM-L6-v2", pad_to_multiple_of=0).check()
 
 
-def test_the_course_pads_batches_to_a_multiple_of_8(tiny_checkpoint):
+def test_the_course_pads_batches_to_a_multiple_of_8(tiny_checkpoint, tmp_path):
     from helpers.data import load_mrpc
     from helpers.tokens import tokenize_dataset
 
     settings = course_defaults(tiny_checkpoint, "smoke", "sample")
     tokenizer = load_tokenizer(tiny_checkpoint)
-    trainer = build_trainer(load_model(tiny_checkpoint), tokenizer, tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer), settings, "unused")
+    trainer = build_trainer(load_model(tiny_checkpoint), tokenizer, tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer), settings, tmp_path)
     widths = {batch["input_ids"].shape[1] for batch in trainer.get_train_dataloader()}
     assert settings.pad_to_multiple_of == 8 and widths and all(width % 8 == 0 for width in widths)
 
