@@ -123,7 +123,7 @@ def table(result: dict) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         s = r["settings"]
-        knobs = f"batch {s['batch_size']}, lr {s['learning_rate']:g}, {s['epochs']} epochs, {s['precision']}" + (", grouped by length" if s["group_by_length"] else "") + (f", padded to ×{s['pad_to_multiple_of']}" if s.get("pad_to_multiple_of") else "")
+        knobs = f"batch {s['batch_size']}, lr {s['learning_rate']:g}, {s['epochs']} epochs, {s['precision']}" + (", grouped by length" if s["group_by_length"] else "") + (f", padded to ×{s['pad_to_multiple_of']}" if s.get("pad_to_multiple_of") else "") + (f", warm-up {s['warmup']:.0%}" if s.get("warmup") else "")
         gpu = f"{r['peak_gpu_mb']:,} MB" if r.get("peak_gpu_mb") else "–"
         accuracy, f1 = spread(r.get("accuracy_runs", [r["accuracy"]])), spread(r.get("f1_runs", [r["f1"]]))
         lines.append(f"| {r['recipe']} | {knobs} | {r['train_s']:.{0 if r['train_s'] >= 100 else 1}f} s | {r['examples_per_s']:.1f} | {r['peak_rss_mb']:,} MB | {gpu} | {accuracy} | {f1} |")

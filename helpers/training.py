@@ -26,6 +26,7 @@ class Settings:
     precision: str = "fp32"  # "fp32", "bf16" or "fp16": the arithmetic of the forward and backward passes
     group_by_length: bool = False  # batch pairs of similar length together, so batches need less padding
     pad_to_multiple_of: int | None = None  # pad each batch's length up to a multiple of this: fewer shapes, less memory
+    warmup: float = 0.0  # share of the steps over which the learning rate first climbs from 0 to its peak
 
     def check(self) -> "Settings":
         """Refuse settings no run can use, in one sentence each (lesson 4)."""
@@ -33,6 +34,8 @@ class Settings:
             raise CourseError(f"epochs must be a whole number of at least 1, not {self.epochs!r}: pick 1 to 10.")
         if not self.learning_rate > 0:
             raise CourseError(f"learning_rate must be above 0, not {self.learning_rate!r}: 2e-5 to 1e-4 suits fine-tuning.")
+        if not 0 <= self.warmup < 1:
+            raise CourseError(f"warmup must be a share of the steps, at least 0 and below 1, not {self.warmup!r}: try 0.1.")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise CourseError(f"batch_size must be a whole number of at least 1, not {self.batch_size!r}: try 16 or 32.")
         if self.pad_to_multiple_of is not None and (not isinstance(self.pad_to_multiple_of, int) or self.pad_to_multiple_of < 1):
@@ -53,7 +56,7 @@ def course_defaults(checkpoint: str, profile: str | None = None, source: str | N
     profile, hardware = get_profile(profile), hardware or detect()
     return Settings(checkpoint=checkpoint, epochs=profile.epochs, learning_rate=1e-4 if "MiniLM" in checkpoint else 5e-5,
                     batch_size=16 if hardware.small else 32, profile=profile.name, source=source,
-                    precision=hardware.precision, group_by_length=True, pad_to_multiple_of=8)
+                    precision=hardware.precision, group_by_length=True, pad_to_multiple_of=8, warmup=0.1)
 
 
 def device_options(settings: Settings, hardware) -> dict:
@@ -79,6 +82,7 @@ def training_arguments(settings: Settings, run_dir, steps_per_epoch: int):
         output_dir=str(run_dir),
         num_train_epochs=settings.epochs,
         learning_rate=settings.learning_rate,
+        warmup_steps=settings.warmup,  # below 1, transformers reads it as a share of all the steps
         per_device_train_batch_size=settings.batch_size,
         per_device_eval_batch_size=64,
         eval_strategy="epoch",
@@ -94,13 +98,14 @@ def training_arguments(settings: Settings, run_dir, steps_per_epoch: int):
 
 def build_trainer(model, tokenizer, tokenized, settings: Settings, run_dir, callbacks=()):
     """A Trainer with dynamic padding and GLUE MRPC metrics after every epoch (lesson 4)."""
-    from transformers import DataCollatorWithPadding, PrinterCallback, Trainer
+    from transformers import DataCollatorWithPadding, PrinterCallback
 
+    from helpers.batching import CourseTrainer
     from helpers.live import LiveCurves
     from helpers.metrics import metrics_function
 
     steps_per_epoch = -(-len(tokenized["train"]) // settings.batch_size)
-    trainer = Trainer(
+    trainer = CourseTrainer(
         model=model,
         args=training_arguments(settings, run_dir, steps_per_epoch),
         train_dataset=tokenized["train"],

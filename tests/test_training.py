@@ -29,6 +29,21 @@ def test_bad_padding_multiple_is_refused():
         Settings("all-MiniLM-L6-v2", pad_to_multiple_of=0).check()
 
 
+@pytest.mark.parametrize("warmup", [-0.1, 1, 1.5])
+def test_a_warmup_that_is_not_a_share_of_the_steps_is_refused(warmup):
+    with pytest.raises(CourseError, match="warmup must be a share of the steps, at least 0 and below 1"):
+        Settings("all-MiniLM-L6-v2", warmup=warmup).check()
+
+
+def test_the_course_warms_up_over_a_tenth_of_the_steps_and_the_seed_recipe_not_at_all(tmp_path):
+    from helpers.bench import seed_recipe
+    from helpers.training import training_arguments
+
+    course = training_arguments(course_defaults("all-MiniLM-L6-v2", "full"), tmp_path, steps_per_epoch=115)
+    seed = training_arguments(seed_recipe("all-MiniLM-L6-v2", None, "full"), tmp_path, steps_per_epoch=459)
+    assert course.get_warmup_steps(345) == 35 and seed.get_warmup_steps(1377) == 0
+
+
 def test_the_course_pads_batches_to_a_multiple_of_8(tiny_checkpoint, tmp_path):
     from helpers.data import load_mrpc
     from helpers.tokens import tokenize_dataset
