@@ -132,6 +132,26 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+ORDERS = {"transformers": "grouped, transformers' order", "shuffled": "grouped, shuffled", "random": "random, not grouped"}
+
+
+def search_table(path: Path = RESULTS / "cpu-recipe-search.json") -> str:
+    """A Markdown table of the CPU recipe search: final accuracy / F1 for each recipe and seed, and their means (benchmark)."""
+    from statistics import mean
+
+    runs = json.loads(path.read_text())["runs"]
+    seeds, recipes = sorted({run["seed"] for run in runs}), {}
+    for run in runs:
+        recipes.setdefault((run["batch_order"], run["learning_rate"], run["warmup"]), {})[run["seed"]] = (run["accuracy_by_epoch"][-1], run["f1_by_epoch"][-1])
+    lines = ["| batches | learning rate | warm-up | " + " | ".join(f"seed {seed}" for seed in seeds) + " | mean |", "|---" * (len(seeds) + 4) + "|"]
+    for (order, learning_rate, warmup), found in recipes.items():
+        cells = [f"{found[seed][0]:.3f} / {found[seed][1]:.3f}" if seed in found else "–" for seed in seeds]
+        means = f"{mean(a for a, _ in found.values()):.3f} / {mean(f for _, f in found.values()):.3f}"
+        rate = f"{learning_rate:.1e}".replace("e-0", "e-")
+        lines.append(f"| {ORDERS.get(order, order)} | {rate} | {warmup:.0%} | {' | '.join(cells)} | {means} |")
+    return "\n".join(lines)
+
+
 def readme_section(results_dir: Path = RESULTS) -> str:
     """The README's results section, made from every JSON file in benchmarks/ (benchmark)."""
     results = [json.loads(p.read_text()) for p in sorted(results_dir.glob("train-*.json"))]
@@ -161,6 +181,7 @@ def main(argv=None) -> None:
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"Results written to {out}")
     write_section("bench", readme_section())
+    write_section("search", search_table())
 
 
 if __name__ == "__main__":

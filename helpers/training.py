@@ -17,7 +17,7 @@ class Settings:
 
     checkpoint: str  # a name from helpers.checkpoints.REGISTRY, or a saved model folder
     epochs: int = 3  # passes over the training split
-    learning_rate: float = 5e-5  # peak learning rate of AdamW, decayed linearly to 0
+    learning_rate: float = 5e-5  # peak learning rate of AdamW, reached after the warm-up, then decayed linearly to 0
     batch_size: int = 32  # pairs per training step
     seed: int = 42  # same seed, same data, same result
     max_length: int = MAX_LENGTH  # tokens kept per pair

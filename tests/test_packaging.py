@@ -86,6 +86,7 @@ def test_readme_results_are_generated_from_the_saved_json():
 
     readme = (ROOT / "README.md").read_text()
     assert with_section(readme, "bench", bench.readme_section()) == readme, "run `python -m helpers.bench --readme`"
+    assert with_section(readme, "search", bench.search_table()) == readme, "run `python -m helpers.bench --readme`"
     saved = json.loads(memory.RESULT.read_text())
     assert with_section(readme, "memory", memory.table(saved)) == readme, "run `python -m helpers.memory --readme`"
     assert [row["lesson"] for row in saved["lessons"]] == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
