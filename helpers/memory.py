@@ -61,8 +61,11 @@ def main(argv=None) -> None:
     parser.add_argument("--mem-limit", default=str(2 * 1024**3), help="MEM_LIMIT the kernels see, in bytes (default: Binder's 2 GiB)")
     parser.add_argument("--readme", action="store_true", help="only regenerate the README's table from the saved JSON")
     args = parser.parse_args(argv)
+    if args.mrpc_dir and not Path(args.mrpc_dir).is_dir():
+        parser.error(f"there is no folder {args.mrpc_dir}: point --mrpc-dir at the MRPC folder of the GLUE download.")
     if not args.readme:
-        env = {"COURSE_PROFILE": args.profile, "MRPC_DIR": args.mrpc_dir, "MEM_LIMIT": args.mem_limit}
+        mrpc_dir = str(Path(args.mrpc_dir).resolve()) if args.mrpc_dir else ""  # the lessons' kernels start in notebooks/
+        env = {"COURSE_PROFILE": args.profile, "MRPC_DIR": mrpc_dir, "MEM_LIMIT": args.mem_limit}
         lessons = []
         for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
             _, peak, seconds = execute(path.name, env)

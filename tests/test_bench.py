@@ -39,3 +39,21 @@ def test_the_recipe_search_table_shows_each_seed_and_the_mean_of_the_runs_there_
     assert lines[0] == "| batches | learning rate | warm-up | seed 42 | seed 43 | mean |" and len(lines) == 4
     assert lines[2] == "| grouped, shuffled | 1.5e-4 | 10% | 0.800 / 0.850 | 0.820 / 0.870 | 0.810 / 0.860 |"
     assert lines[3] == "| random, not grouped | 1.5e-4 | 10% | – | 0.700 / 0.750 | 0.700 / 0.750 |"
+
+
+def test_the_memory_measure_refuses_a_missing_folder_and_gives_the_kernels_an_absolute_one(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    from helpers import memory
+
+    with pytest.raises(SystemExit) as refused:
+        memory.main(["--mrpc-dir", str(tmp_path / "nowhere")])
+    assert refused.value.code == 2 and "there is no folder" in capsys.readouterr().err
+    seen = []
+    monkeypatch.setattr(memory, "execute", lambda name, env: seen.append(env["MRPC_DIR"]) or ("", 100, 1.0))
+    monkeypatch.setattr(memory, "RESULT", tmp_path / "memory.json")
+    monkeypatch.setattr(memory, "write_section", lambda name, body: None)
+    (tmp_path / "MRPC").mkdir()
+    monkeypatch.chdir(tmp_path)
+    memory.main(["--mrpc-dir", "MRPC"])
+    assert seen and set(seen) == {str(tmp_path / "MRPC")}  # the lessons run in notebooks/, where "MRPC" would not be found
