@@ -24,10 +24,9 @@ class ShuffledLengthGroups(torch.utils.data.Sampler):
     def __iter__(self):
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
         grouped = get_length_grouped_indices(self.lengths, self.batch_size, generator=generator)
-        batches = [grouped[start : start + self.batch_size] for start in range(0, len(grouped), self.batch_size)]
-        full = [batch for batch in batches if len(batch) == self.batch_size]  # the data loader cuts batches of this size
-        shuffled = [full[k] for k in torch.randperm(len(full), generator=generator).tolist()]
-        return iter([i for batch in shuffled + batches[len(full) :] for i in batch])
+        whole = len(grouped) // self.batch_size  # only the last batch can be short: it stays last, so the loader cuts the others whole
+        order = torch.randperm(whole, generator=generator).tolist()
+        return iter([i for k in order for i in grouped[k * self.batch_size : (k + 1) * self.batch_size]] + grouped[whole * self.batch_size :])
 
 
 class CourseTrainer(Trainer):
