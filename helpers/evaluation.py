@@ -5,21 +5,6 @@ import numpy as np
 PUBLISHED = {"checkpoint": "bert-base-uncased", "accuracy": 0.85, "f1": (0.89, 0.90)}
 
 
-def predict_probabilities(model, tokenizer, tokenized_split, batch_size: int = 64) -> np.ndarray:
-    """Probabilities of both labels for every pair of a tokenized split (lesson 5)."""
-    import torch
-    from transformers import DataCollatorWithPadding
-
-    from helpers.tokens import batches, model_inputs
-
-    model.eval()
-    collator = DataCollatorWithPadding(tokenizer=tokenizer)
-    with torch.inference_mode():
-        logits = [model(**{k: v for k, v in b.items() if k != "labels"}).logits
-                  for b in batches(model_inputs(tokenized_split, tokenizer), collator, batch_size)]
-    return torch.cat(logits).softmax(-1).numpy()
-
-
 def confident_mistakes(raw_split, probabilities: np.ndarray, count: int = 5):
     """The pairs the model gets wrong with the highest probability, as a table (lesson 5)."""
     frame = raw_split.to_pandas()[["sentence1", "sentence2", "label"]]

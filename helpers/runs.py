@@ -44,10 +44,9 @@ def agreed_run_dir(settings, path: Path | None = None) -> Path:
     from accelerate.utils import broadcast_object_list
 
     from helpers.hardware import detect
-    from helpers.training import device_options
 
     # The processes as the Trainer will see them (its use_cpu): on a CPU, torchrun's processes are ranks of one run.
-    state = PartialState(cpu=device_options(settings, detect())["use_cpu"])
+    state = PartialState(cpu=not detect().gpu)
     chosen = [None]
     if state.is_main_process:
         folder = Path(path) if path else new_run_dir(settings)

@@ -1,24 +1,8 @@
-"""Sentence pairs to model inputs: tokenizing once, and padding each batch."""
+"""Measuring padding: tokenized rows as a collator takes them, batches, pad tokens and the time of a forward pass."""
 
 import time
 
 MAX_LENGTH = 128  # MRPC pairs are short: at most 104 bert-base-uncased tokens (53 on average) in every split
-
-
-def tokenize_pairs(batch: dict, tokenizer, max_length: int = MAX_LENGTH) -> dict:
-    """Tokenize a batch of pairs as one input each, truncated, not padded (lesson 2)."""
-    return tokenizer(batch["sentence1"], batch["sentence2"], truncation=True, max_length=max_length)
-
-
-def tokenize_dataset(dataset, tokenizer, max_length: int = MAX_LENGTH):
-    """Every split through `tokenize_pairs` with a batched `Dataset.map`, sentences dropped (lesson 2)."""
-    return dataset.map(
-        tokenize_pairs,
-        batched=True,
-        fn_kwargs={"tokenizer": tokenizer, "max_length": max_length},
-        remove_columns=["sentence1", "sentence2", "idx"],
-        desc="Tokenizing",
-    )
 
 
 def model_inputs(rows, tokenizer) -> list[dict]:

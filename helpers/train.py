@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> Path:
     """Check everything that can be checked, then train and save (command line)."""
     from helpers.data import choose_source, glue_folder
     from helpers.runs import agreed_run_dir
-    from helpers.training import train_run
+    from helpers.recipe import train_run
 
     if args.resume and args.output_dir is None:
         raise CourseError("--resume needs --output-dir: the run folder to continue.")

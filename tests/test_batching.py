@@ -45,18 +45,35 @@ def test_a_new_order_each_epoch_and_the_same_one_again_after_resuming():
 def test_the_course_trainer_uses_it_only_for_length_grouping(tiny_checkpoint, tmp_path):
     from dataclasses import replace
 
-    from helpers.checkpoints import load_model, load_tokenizer
-    from helpers.data import load_mrpc
-    from helpers.tokens import tokenize_dataset
-    from helpers.training import build_trainer, course_defaults
+    from transformers import AutoTokenizer
+
+    from helpers.recipe import load_model, load_mrpc, make_trainer, tokenize_dataset
+    from helpers.training import course_defaults
 
     settings = course_defaults(tiny_checkpoint, "smoke", "sample")
-    tokenizer = load_tokenizer(tiny_checkpoint)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
     tokenized = tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer)
-    grouped = build_trainer(load_model(tiny_checkpoint), tokenizer, tokenized, settings, tmp_path / "a")
-    plain = build_trainer(load_model(tiny_checkpoint), tokenizer, tokenized, replace(settings, group_by_length=False), tmp_path / "b")
+    grouped = make_trainer(load_model(tiny_checkpoint), tokenizer, tokenized, settings, tmp_path / "a")
+    plain = make_trainer(load_model(tiny_checkpoint), tokenizer, tokenized, replace(settings, group_by_length=False), tmp_path / "b")
     sampler = grouped._get_train_sampler()
     assert isinstance(sampler, ShuffledLengthGroups) and sampler.lengths == [len(ids) for ids in tokenized["train"]["input_ids"]]
     assert isinstance(plain._get_train_sampler(), RandomSampler)
     served = [int(n) for batch in grouped.get_train_dataloader() for n in batch["attention_mask"].sum(dim=1)]
     assert served == [sampler.lengths[i] for i in sampler]  # the real data loader serves pairs in this sampler's order
+
+
+def test_transformers_still_asks_the_trainer_for_its_sampler(tiny_checkpoint, tmp_path, monkeypatch):
+    """CourseTrainer overrides a private method: this fails the day transformers stops calling it."""
+    from transformers import AutoTokenizer
+
+    from helpers.recipe import CourseTrainer, load_model, load_mrpc, make_trainer, tokenize_dataset
+    from helpers.training import course_defaults
+
+    asked = []
+    original = CourseTrainer._get_train_sampler
+    monkeypatch.setattr(CourseTrainer, "_get_train_sampler", lambda self, *args, **kwargs: asked.append(1) or original(self, *args, **kwargs))
+    tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    trainer = make_trainer(load_model(tiny_checkpoint), tokenizer, tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer),
+                           course_defaults(tiny_checkpoint, "smoke", "sample"), tmp_path)
+    trainer.get_train_dataloader()
+    assert asked, "transformers no longer calls Trainer._get_train_sampler: CourseTrainer's batch order is lost"

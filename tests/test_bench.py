@@ -2,7 +2,7 @@
 
 import json
 
-from helpers import bench
+from tools import bench
 from helpers.training import Settings
 
 
@@ -44,7 +44,7 @@ def test_the_recipe_search_table_shows_each_seed_and_the_mean_of_the_runs_there_
 def test_the_memory_measure_refuses_a_missing_folder_and_gives_the_kernels_an_absolute_one(tmp_path, monkeypatch, capsys):
     import pytest
 
-    from helpers import memory
+    from tools import memory
 
     with pytest.raises(SystemExit) as refused:
         memory.main(["--mrpc-dir", str(tmp_path / "nowhere")])

