@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Tests run offline, on the shipped sample, with the smallest profile; outputs go to a folder of their own.
 TEST_ENV := HF_HUB_OFFLINE=1 COURSE_PROFILE=smoke MRPC_DIR= COURSE_OUTPUT=$(CURDIR)/outputs/tests
 
-.PHONY: install lab test clean
+.PHONY: install lab test outputs clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,11 @@ lab: install
 
 test: install
 	$(TEST_ENV) $(BIN)/python -m pytest
+
+# After changing a lesson: regenerate helpers/recipe.py from its `#| export` cells and refresh the checked outputs.
+outputs: install
+	$(BIN)/python -m tools.export
+	$(TEST_ENV) $(BIN)/python -m tools.outputs
 
 clean:
 	rm -rf $(VENV) outputs

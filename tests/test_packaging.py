@@ -8,6 +8,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from tools import badges
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,3 +92,33 @@ def test_readme_results_are_generated_from_the_saved_json():
     saved = json.loads(memory.RESULT.read_text())
     assert with_section(readme, "memory", memory.table(saved)) == readme, "run `python -m tools.memory --readme`"
     assert [row["lesson"] for row in saved["lessons"]] == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def module_imports(path: Path) -> set[str]:
+    """The modules of helpers/ and tools/ that a file imports, anywhere in it (functions included)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name for name in names if name.split(".")[0] in ("helpers", "tools")}
+
+
+def test_helpers_import_nothing_from_tools_and_no_two_modules_import_each_other():
+    modules = {f"helpers.{p.stem}": p for p in (ROOT / "helpers").glob("*.py") if p.stem != "__init__"}
+    imports = {name: {m for m in module_imports(path) if m in modules} - {name} for name, path in modules.items()}
+    assert not [name for name, path in modules.items() if any(m.startswith("tools") for m in module_imports(path))]
+
+    def reaches(start, goal, seen=()):
+        return any(m == goal or (m not in seen and reaches(m, goal, (*seen, m))) for m in imports[start])
+
+    cycles = sorted(name for name in modules if reaches(name, name))
+    assert not cycles, f"modules that import themselves through others: {cycles}"
+
+
+@pytest.mark.parametrize("folder", ["helpers", "tools", "tests", "notebooks", "benchmarks", "binder"])
+def test_each_folder_has_a_readme_that_names_each_file(folder):
+    readme = (ROOT / folder / "README.md").read_text()
+    files = [p.name for p in sorted((ROOT / folder).iterdir()) if p.is_file() and p.name not in ("README.md", "__init__.py")]
+    assert files and not [name for name in files if f"`{name}`" not in readme], f"{folder}/README.md does not name every file"

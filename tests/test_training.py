@@ -1,6 +1,7 @@
 """Training: settings checked, learning happens, runs are saved whole and found again, results repeat."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -136,3 +137,26 @@ def test_a_run_folder_with_files_missing_is_one_clear_sentence(smoke_runs, tmp_p
     (broken / "settings.json").write_text(json.dumps({"checkpoint": "x"}))
     with pytest.raises(CourseError, match="lacks config.json, model.safetensors.*pick another run"):
         load_run(broken)
+
+
+@pytest.mark.parametrize("hardware", [("cpu", 2.1, False), ("cpu", 16, True), ("cuda", 16, False), ("cuda", 80, True)], ids=str)
+def test_lesson_4s_parameters_are_the_command_lines_defaults(hardware, monkeypatch):
+    """Lesson 4's parameters cell is plain values; the command line's course_defaults must give the same ones."""
+    import nbformat
+
+    from helpers import checkpoints, hardware as hardware_module
+    from helpers.hardware import Hardware
+
+    machine = Hardware(hardware[0], "x", hardware[1], hardware[2])
+    monkeypatch.setattr(hardware_module, "detect", lambda: machine)
+    monkeypatch.setattr(checkpoints, "hub_status", lambda: (True, "it answered"))
+    lesson = nbformat.read(Path(__file__).parent.parent / "notebooks" / "04_train.ipynb", as_version=4)
+    cell = next(c.source for c in lesson.cells if c.cell_type == "code" and "LEARNING_RATE =" in c.source)
+    values = {}
+    exec(cell, values)
+    chosen = Settings(checkpoint=values["CHECKPOINT"], epochs=values["EPOCHS"], learning_rate=values["LEARNING_RATE"],
+                      batch_size=values["BATCH_SIZE"], seed=values["SEED"], warmup=values["WARMUP"], precision=values["PRECISION"],
+                      group_by_length=values["GROUP_BY_LENGTH"], pad_to_multiple_of=values["PAD_TO_MULTIPLE_OF"],
+                      profile=values["PROFILE"].name, source=values["SOURCE"])
+    defaults = course_defaults(chosen.checkpoint, "smoke", None, hardware=machine)
+    assert chosen == defaults and chosen.checkpoint == ("bert-base-uncased" if machine.gpu else "all-MiniLM-L6-v2")
