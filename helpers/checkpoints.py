@@ -87,8 +87,14 @@ def _in_hub_cache(hub_id: str) -> bool:
 def checkpoint_path(name: str) -> str:
     """Where `from_pretrained` finds a checkpoint here (a folder, the shipped package or the Hub id), said in one line (lesson 2)."""
     where, why = resolve(name)
-    print(f"Checkpoint: {name} from {where}, because {why}.")
+    said = f"Checkpoint: {name} from {where}, because {why}."
+    if said not in _SAID:  # once per process: the tokenizer and the model of one run come from the same place
+        print(said)
+        _SAID.add(said)
     return where
+
+
+_SAID: set[str] = set()
 
 
 @contextmanager

@@ -23,7 +23,7 @@ def test_the_lessons_are_there():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_outputs_are_stored_on_checked_cells_only_without_counts(path):
+def test_outputs_are_stored_on_checked_cells_only(path):
     assert outputs.problems(nbformat.read(path, as_version=4)) == [], "run `make outputs`"
 
 

@@ -149,11 +149,11 @@ TABLE_HEADER, ROWS = read_table()
 def run(code, namespace):
     """Evaluate an expression (its value) or execute a statement (None) from the table."""
     try:
-        compiled = compile(code, "<what_moved.md>", "eval")
+        compiled, is_expression = compile(code, "<what_moved.md>", "eval"), True
     except SyntaxError:
-        exec(compile(code, "<what_moved.md>", "exec"), namespace)
-        return None
-    return eval(compiled, namespace)
+        compiled, is_expression = compile(code, "<what_moved.md>", "exec"), False
+    value = eval(compiled, namespace)  # eval runs compiled statements too, and gives None for them
+    return value if is_expression else None
 
 
 def assert_fails_as_quoted(code, quote, namespace):

@@ -1,8 +1,10 @@
 """python -m tools.outputs: refresh the reference outputs that the notebook tests compare against.
 
 Runs each lesson as the tests do (offline, smoke profile, the shipped sample, a fresh kernel), then keeps the outputs of
-the cells tagged `nbval-check-output` only, without execution counts, and writes the lesson back. Every other cell is
-stored empty. `--check` reports lessons whose stored cells break these rules, without running anything.
+the cells tagged `nbval-check-output` only, and writes the lesson back. Every other cell is stored empty, without an
+execution count. nbval skips a stored output whose cell has no execution count ("Unrun reference cell"), so the checked
+cells are numbered 1, 2, 3... in order: the same numbers on every refresh, whatever ran in between.
+`--check` reports lessons whose stored cells break these rules, without running anything.
 """
 
 import os
@@ -23,14 +25,20 @@ def checked(cell) -> bool:
     return cell.cell_type == "code" and TAG in cell.metadata.get("tags", [])
 
 
+def reference_counts(notebook) -> dict[int, int]:
+    """The execution count each checked cell stores: 1, 2, 3... in order, by cell index."""
+    indices = [number for number, cell in enumerate(notebook.cells) if checked(cell)]
+    return {number: count for count, number in enumerate(indices, start=1)}
+
+
 def problems(notebook) -> list[str]:
-    """What breaks the rule: outputs on checked cells only, none missing, no execution counts."""
-    found = []
+    """What breaks the rule: outputs on checked cells only, none missing, counts 1, 2, 3... on checked cells only."""
+    found, counts = [], reference_counts(notebook)
     for number, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
-        if cell.execution_count is not None or any("execution_count" in out and out["execution_count"] for out in cell.outputs):
-            found.append(f"cell {number} keeps an execution count")
+        if cell.execution_count != counts.get(number) or any(out.get("execution_count") not in (None, counts.get(number)) for out in cell.outputs):
+            found.append(f"cell {number} has execution count {cell.execution_count}, not {counts.get(number)}")
         if checked(cell) and not cell.outputs:
             found.append(f"cell {number} is checked but stores no reference output")
         if not checked(cell) and cell.outputs:
@@ -39,21 +47,18 @@ def problems(notebook) -> list[str]:
 
 
 def strip(notebook):
-    """The notebook with outputs on checked cells only and no execution counts or timings."""
-    for cell in notebook.cells:
+    """The notebook with outputs on checked cells only, numbered 1, 2, 3..., and no timings."""
+    counts = reference_counts(notebook)
+    for number, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
-        cell.execution_count = None
+        cell.execution_count = counts.get(number)
         cell.metadata.pop("execution", None)
-        cell.outputs = [clean(out) for out in cell.outputs] if checked(cell) else []
+        cell.outputs = cell.outputs if checked(cell) else []
+        for output in cell.outputs:
+            if "execution_count" in output:
+                output["execution_count"] = cell.execution_count
     return notebook
-
-
-def clean(output):
-    """One output without its execution count."""
-    if "execution_count" in output:
-        output["execution_count"] = None
-    return output
 
 
 def refresh(path: Path) -> None:
