@@ -73,8 +73,10 @@ def lesson_table(repo: str) -> str:
 
 
 def updated_notebook(path: Path, repo: str) -> str:
-    """A lesson's JSON with its badge line and its setup cell up to date (README)."""
-    notebook = json.loads(path.read_text())
+    """A lesson's JSON with its badge line and its setup cell up to date, written as nbformat writes it (README)."""
+    import nbformat
+
+    notebook = nbformat.reads(path.read_text(), as_version=4)
     first = "".join(notebook["cells"][0]["source"]).splitlines()
     body = [line for line in first[1:] if not line.startswith("[![Open In Colab]")]
     while body and not body[0].strip():
@@ -82,7 +84,8 @@ def updated_notebook(path: Path, repo: str) -> str:
     notebook["cells"][0]["source"] = "\n".join([first[0], "", badges(path.name, repo), "", *body])
     setup = next(cell for cell in notebook["cells"] if cell["cell_type"] == "code")
     setup["source"] = setup_cell(repo)
-    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+    text = nbformat.writes(notebook)
+    return text if text.endswith("\n") else text + "\n"
 
 
 def updated_readme(repo: str) -> str:
