@@ -60,10 +60,13 @@ def lookup(name: str) -> Checkpoint:
     raise CourseError(f"Unknown checkpoint {name!r}: pick one of {', '.join(REGISTRY)}, or give the path of a saved model folder.")
 
 
+ENCODERS = {"bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra", "deberta", "deberta-v2", "mpnet", "camembert", "modernbert"}
+
+
 def resolve(name: str) -> tuple[str, str]:
-    """(where to load from, why): a local folder, the shipped package, or the Hub (lesson 2)."""
+    """(where to load from, why): a local folder, the shipped package, or the Hub; never a stand-in (lesson 2)."""
     if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser()), "it is a folder on this machine"
+        return check_folder(Path(name).expanduser()), "it is a folder on this machine"
     checkpoint = lookup(name)
     local = packaged_path(checkpoint)
     if local is not None:
@@ -71,11 +74,23 @@ def resolve(name: str) -> tuple[str, str]:
     reachable, why = hub_status()
     if reachable:
         return checkpoint.hub_id, "the Hub answers"
-    packaged = REGISTRY[PACKAGED_CHECKPOINT]
     if _in_hub_cache(checkpoint.hub_id):
         return checkpoint.hub_id, "it is in the Hugging Face cache"
-    print(f"Checkpoint: {name} needs the Hub, and {why}; using {packaged.name} instead.")
-    return str(packaged_path(packaged)), f"the package {packaged.package} ships it"
+    raise CourseError(f"{name} needs the Hub, and {why}: pick {PACKAGED_CHECKPOINT} (shipped with the course) or a saved model folder.")
+
+
+def check_folder(folder: Path) -> str:
+    """A model folder's path, once its config names a text encoder the course can fine-tune (lesson 2)."""
+    import json
+
+    try:
+        model_type = json.loads((folder / "config.json").read_text()).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        raise CourseError(f"{folder} holds no readable config.json: give a folder saved by lesson 4 or by save_pretrained.") from None
+    if model_type not in ENCODERS:
+        raise CourseError(f"{folder} holds a {model_type} model, which cannot become a ModelForSequenceClassification for sentence pairs "
+                          f"here: pick one of {', '.join(REGISTRY)}, or a folder saved by lesson 4.")
+    return str(folder)
 
 
 def _in_hub_cache(hub_id: str) -> bool:
@@ -102,9 +117,10 @@ def loading_errors(name: str):
     """Turn a failed `from_pretrained` into one sentence that says what to do (lesson 2)."""
     try:
         yield
-    except ValueError as exc:
+    except CourseError:
+        raise
+    except Exception as exc:  # a damaged file surfaces as OSError, ValueError, RuntimeError or the safetensors library's own
         if "Unrecognized configuration class" in str(exc):
             raise CourseError(f"{name!r} cannot become a ModelForSequenceClassification (it is not a text encoder): pick one of {', '.join(REGISTRY)}.") from exc
-        raise CourseError(f"Could not load {name!r} ({type(exc).__name__}): check the name, or give a folder that holds a saved model.") from exc
-    except OSError as exc:
-        raise CourseError(f"Could not load {name!r} ({type(exc).__name__}): check the name, or give a folder that holds a saved model.") from exc
+        raise CourseError(f"Could not load {name!r} ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no detail'}): "
+                          "check the name, or give a folder that holds a whole saved model.") from exc

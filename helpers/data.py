@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
@@ -99,10 +100,9 @@ def glue_folder(path: str | os.PathLike) -> Path:
     return folder
 
 
-def read_glue_tsv(path: Path) -> dict[str, list]:
-    """Columns of one GLUE MRPC file: tab-separated, no quoting, optional byte-order mark (lesson 1)."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+def read_glue_tsv(path: Path, need_labels: bool = False) -> dict[str, list]:
+    """Columns of one GLUE MRPC file: UTF-8, tab-separated, no quoting, optional byte-order mark (lesson 1)."""
+    rows = _glue_rows(path)
     header = rows[0] if rows else []
     if len(header) != 5 or header[0] not in ("Quality", "index") or header[3:] != ["#1 String", "#2 String"]:
         raise CourseError(
@@ -111,19 +111,56 @@ def read_glue_tsv(path: Path) -> dict[str, list]:
     bad = next((number for number, row in enumerate(rows[1:], start=2) if len(row) != 5), None)
     if bad is not None:
         raise CourseError(f"Line {bad} of {path} does not have 5 tab-separated fields: restore the file from the GLUE download.")
-    labelled = header[0] == "Quality"
+    if len(rows) == 1:
+        raise CourseError(f"{path} holds only its header, no sentence pairs: restore the file from the GLUE download.")
     return {
         "sentence1": [row[3] for row in rows[1:]],
         "sentence2": [row[4] for row in rows[1:]],
-        "label": [int(row[0]) if labelled else -1 for row in rows[1:]],
+        "label": _glue_labels(path, rows, need_labels),  # need_labels: every pair must be labelled 0 or 1
         "idx": list(range(len(rows) - 1)),
     }
 
 
+def _glue_rows(path: Path) -> list[list[str]]:
+    """The tab-separated rows of one GLUE MRPC file, once it is known to be UTF-8 text (lesson 1)."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        text = raw[: error.start].decode("utf-8-sig") + "\x00"  # the text up to the first byte that is not UTF-8
+    if "\x00" in text:  # binary files and UTF-16 text hold NUL bytes, or bytes that are not UTF-8
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise CourseError(
+            f"Line {line} of {path} is not UTF-8 text (is it a binary file, or text saved as UTF-16 or Latin-1?): save it as UTF-8 text, or restore it from the GLUE download."
+        )
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE))
+    except csv.Error as error:
+        raise CourseError(f"{path} cannot be read as tab-separated text ({error}): restore it from the GLUE download.") from None
+
+
+def _glue_labels(path: Path, rows: list[list[str]], need_labels: bool) -> list[int]:
+    """The label of each pair: 0 or 1, or -1 where it is hidden, as in test.tsv, whose header starts with `index` (lesson 1)."""
+    hidden = rows[0][0] == "index"
+    values = ["-1" if hidden else row[0].strip() or "-1" for row in rows[1:]]
+    bad = next((number for number, value in enumerate(values, start=2) if value not in ("0", "1", "-1")), None)
+    if bad is not None:
+        raise CourseError(
+            f"Line {bad} of {path} has the label {values[bad - 2]!r}, which is not 0 or 1: write 0 (not equivalent) or 1 (equivalent) there, or restore the file from the GLUE download."
+        )
+    if need_labels and "-1" in values:
+        if set(values) != {"-1"}:
+            where = f"Line {values.index('-1') + 2} of {path} has no label"
+        else:
+            where = f"{path} has no labels ({'its header starts with index, as the unlabelled test.tsv does' if hidden else 'every label is -1 or empty'})"
+        raise CourseError(f"{where}, but training and validation pairs must be labelled 0 or 1: restore {path.name} from the GLUE download.")
+    return [int(value) for value in values]
+
+
 def read_glue_folder(folder: str | os.PathLike) -> dict[str, dict[str, list]]:
-    """The columns of the three MRPC files of a GLUE folder, in the Hub's shape (lesson 1)."""
+    """The columns of the three MRPC files of a GLUE folder, in the Hub's shape; training and validation pairs must be labelled (lesson 1)."""
     folder = glue_folder(folder)
-    return {split: read_glue_tsv(folder / name) for split, name in GLUE_FILES.items()}
+    return {split: read_glue_tsv(folder / name, need_labels=split != "test") for split, name in GLUE_FILES.items()}
 
 
 def read_sample(folder: Path = SAMPLE_DIR) -> dict[str, dict[str, list]]:
@@ -139,3 +176,29 @@ def read_sample(folder: Path = SAMPLE_DIR) -> dict[str, dict[str, list]]:
             "idx": list(range(len(rows))),
         }
     return splits
+
+
+def check_pairs(dataset: DatasetDict) -> None:
+    """Refuse training pairs that all have an empty sentence, and say in one line how many pairs have one (lesson 4)."""
+    counts = {}  # split's name -> (pairs with an empty sentence, pairs)
+    for split, name in (("train", "training"), ("validation", "validation")):
+        pairs = zip(dataset[split]["sentence1"], dataset[split]["sentence2"])
+        counts[name] = (sum(not (first or "").strip() or not (second or "").strip() for first, second in pairs), dataset[split].num_rows)
+    if counts["training"][0] == counts["training"][1]:
+        raise CourseError(
+            f"Every training pair ({counts['training'][1]} of {counts['training'][1]}) has an empty sentence, so there is nothing to learn from: fill in the sentences of the training file, or choose another data source."
+        )
+    said = [f"{empty} of {total} {name} pairs" for name, (empty, total) in counts.items() if empty]
+    if said:
+        verb = "has" if len(said) == 1 and said[0].startswith("1 of") else "have"
+        print(f"{' and '.join(said)} {verb} an empty sentence: training goes on, but check the data files if you did not expect that.")
+
+
+def fingerprint(dataset: DatasetDict) -> dict:
+    """Rows and a SHA-256 of the training and validation pairs, so a run can tell its data from other data (lesson 4)."""
+    digest, rows = hashlib.sha256(), {}
+    for split in ("train", "validation"):
+        columns = dataset[split].select_columns(["sentence1", "sentence2", "label"]).to_dict()
+        digest.update(json.dumps([split, columns["sentence1"], columns["sentence2"], columns["label"]], ensure_ascii=False).encode())
+        rows[split] = dataset[split].num_rows
+    return {**rows, "sha256": digest.hexdigest()}

@@ -2,6 +2,8 @@
 
 import functools
 import os
+import socket
+import ssl
 import threading
 import urllib.error
 import urllib.request
@@ -21,12 +23,26 @@ def hub_endpoint() -> str:
 
 def _probe(url: str, timeout: float, answer: list) -> None:
     try:
-        urllib.request.urlopen(url, timeout=timeout).close()
+        urllib.request.urlopen(url, timeout=timeout).close()  # HTTP errors (503, a proxy's 403) raise HTTPError
         answer.append((True, "it answered"))
-    except urllib.error.HTTPError:
-        answer.append((True, "it answered"))
-    except Exception as exc:  # any failure to reach it means: offline
-        answer.append((False, f"{url} cannot be reached ({type(exc).__name__})"))
+    except Exception as exc:  # any failure to get an answer that is not an error means: out of reach
+        answer.append((False, _reason(url, exc, timeout)))
+
+
+def _reason(url: str, exc: Exception, timeout: float) -> str:
+    """Why the Hub counts as out of reach, in a few words for the one line that says so (lesson 1)."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"{url} answered HTTP {exc.code}"
+    cause = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(cause, TimeoutError):  # socket.timeout is TimeoutError
+        return f"{url} did not answer within {timeout:g} s"
+    if isinstance(cause, socket.gaierror):
+        return f"{url} cannot be reached (its name does not resolve: no network, or no DNS)"
+    if isinstance(cause, ssl.SSLError):
+        return f"{url} cannot be reached (TLS failed: {getattr(cause, 'verify_message', None) or cause.reason or type(cause).__name__})"
+    if isinstance(cause, ConnectionRefusedError):
+        return f"{url} cannot be reached (connection refused)"
+    return f"{url} cannot be reached ({type(cause).__name__})"
 
 
 @functools.cache

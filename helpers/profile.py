@@ -41,5 +41,8 @@ def output_dir(*parts: str) -> Path:
         checkout = Path(__file__).resolve().parent.parent
         base = checkout / "outputs" if (checkout / "pyproject.toml").exists() else Path.cwd() / "course_outputs"
     path = base.joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CourseError(f"Cannot write the course's outputs in {path} ({error.strerror}): set COURSE_OUTPUT to a folder you can write to.") from None
     return path

@@ -15,14 +15,15 @@ from transformers import TrainingArguments
 from helpers.batching import ShuffledLengthGroups
 from helpers.checkpoints import checkpoint_path, loading_errors
 from helpers.data import FEATURES, cut_to_profile, data_source, local_files
+from helpers.folders import start_run
 from helpers.hardware import detect
 from helpers.metrics import metric_source
-from helpers.runs import new_run_dir, save_run
+from helpers.runs import save_run
 
 
 # From Lesson 1 · Load MRPC (notebooks/01_load.ipynb)
 def load_mrpc(source=None, profile=None):
-    """MRPC as a DatasetDict with the Hub's features, from the Hub, a GLUE folder or the course's sample (lesson 1)."""
+    """MRPC with the Hub's features, from the Hub, a GLUE folder or the course's sample (lesson 1)."""
     source = data_source(source)  # "hub", "sample" or a folder, said in one line
     if source == "hub":
         raw = load_dataset("nyu-mll/glue", "mrpc")
@@ -40,8 +41,9 @@ def tokenize_function(batch, tokenizer, max_length=128):
 # From Lesson 2 · Tokenize sentence pairs (notebooks/02_tokenize.ipynb)
 def tokenize_dataset(raw, tokenizer, max_length=128):
     """Every split through `tokenize_function` with a batched map, the text columns dropped (lesson 2)."""
-    return raw.map(tokenize_function, batched=True, fn_kwargs={"tokenizer": tokenizer, "max_length": max_length},
-                   remove_columns=["sentence1", "sentence2", "idx"])
+    arguments = {"tokenizer": tokenizer, "max_length": max_length}
+    text = ["sentence1", "sentence2", "idx"]  # the model reads none of these
+    return raw.map(tokenize_function, batched=True, fn_kwargs=arguments, remove_columns=text)
 
 
 # From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
@@ -59,8 +61,8 @@ def load_model(checkpoint):
 
 # From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
 def compute_metrics(eval_preds):
-    """Accuracy and F1 of the predictions, as GLUE scores MRPC; the Trainer calls it after each evaluation (lesson 4)."""
-    metric = evaluate.load(*metric_source(quiet=True))  # evaluate.load("glue", "mrpc"); offline, the course's copy
+    """Accuracy and F1, as GLUE scores MRPC; the Trainer calls it after each evaluation (lesson 4)."""
+    metric = evaluate.load(*metric_source(quiet=True))  # ("glue", "mrpc"); offline, the course's copy
     logits, labels = eval_preds
     predictions = np.argmax(logits, axis=-1)  # the label with the higher score
     return metric.compute(predictions=predictions, references=labels)
@@ -81,10 +83,12 @@ def training_arguments(settings, run_dir):
         warmup_steps=settings.warmup,  # below 1: a share of all steps, over which the rate climbs from 0
         per_device_train_batch_size=settings.batch_size,  # pairs per step (per process, with several GPUs)
         per_device_eval_batch_size=64,  # evaluation keeps no gradients, so larger batches fit
-        train_sampling_strategy="group_by_length" if settings.group_by_length else "random",  # pairs of similar length together
+        average_tokens_across_devices=False,  # BERT's loss is a mean over its batch: never rescale it
+        # batches of pairs of similar length, or of pairs in random order
+        train_sampling_strategy="group_by_length" if settings.group_by_length else "random",
         bf16=settings.precision == "bf16",  # compute in bfloat16, where the device does so natively
         fp16=settings.precision == "fp16",  # or in float16 (older GPUs, such as Colab's T4)
-        tf32=True if cuda and hardware.bf16 and settings.precision != "fp32" else None,  # faster float32 products on recent GPUs
+        tf32=True if cuda and hardware.bf16 and settings.precision != "fp32" else None,  # recent GPUs: faster
         optim="adamw_torch_fused" if cuda else "adamw_torch",  # AdamW; on CUDA, fused into fewer GPU kernels
         use_cpu=not hardware.gpu,  # no GPU: train on the CPU
         dataloader_pin_memory=hardware.gpu,  # page-locked batches copy faster to a GPU
@@ -96,13 +100,15 @@ def training_arguments(settings, run_dir):
 
 # From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
 class CourseTrainer(Trainer):
-    """transformers' Trainer, with length-grouped batches served in a new random order each epoch (lesson 4)."""
+    """transformers' Trainer, serving length-grouped batches in a new random order each epoch (lesson 4)."""
 
     def _get_train_sampler(self, train_dataset=None):
         if self.args.train_sampling_strategy != "group_by_length":
             return super()._get_train_sampler(train_dataset)
-        lengths = [len(ids) for ids in (self.train_dataset if train_dataset is None else train_dataset)["input_ids"]]
-        return ShuffledLengthGroups(lengths, self.args.train_batch_size * self.args.gradient_accumulation_steps, self.args.seed)
+        dataset = self.train_dataset if train_dataset is None else train_dataset
+        lengths = [len(ids) for ids in dataset["input_ids"]]
+        pairs_per_step = self.args.train_batch_size * self.args.gradient_accumulation_steps
+        return ShuffledLengthGroups(lengths, pairs_per_step, self.args.seed)
 
 
 # From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
@@ -113,7 +119,7 @@ def make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks=()):
         args=training_arguments(settings, run_dir),
         train_dataset=tokenized["train"],
         eval_dataset=tokenized["validation"],
-        data_collator=DataCollatorWithPadding(tokenizer=tokenizer, pad_to_multiple_of=settings.pad_to_multiple_of),
+        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=settings.pad_to_multiple_of),
         processing_class=tokenizer,
         compute_metrics=compute_metrics,
         callbacks=list(callbacks),
@@ -123,12 +129,14 @@ def make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks=()):
 # From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
 def train_run(settings, run_dir=None, callbacks=(), resume=False):
     """Load, tokenize, train, evaluate and save one run, or resume one; returns its folder (lesson 4)."""
-    settings.check()
+    settings = settings.check().resolved()  # the data source decided now, and recorded with the run
     set_seed(settings.seed)
+    raw = load_mrpc(settings.source, settings.profile)
     with loading_errors(settings.checkpoint):
         tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(settings.checkpoint))
-    tokenized = tokenize_dataset(load_mrpc(settings.source, settings.profile), tokenizer, settings.max_length)
     model = load_model(settings.checkpoint)
-    trainer = make_trainer(model, tokenizer, tokenized, settings, run_dir or new_run_dir(settings), callbacks)
-    trainer.train(resume_from_checkpoint=resume or None)
+    run_dir, checkpoint = start_run(settings, raw, model, run_dir, resume)  # resume: the newest whole checkpoint
+    tokenized = tokenize_dataset(raw, tokenizer, settings.max_length)
+    trainer = make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks)
+    trainer.train(resume_from_checkpoint=checkpoint)  # None: from the first step
     return save_run(trainer, settings)

@@ -1,6 +1,7 @@
 """Saved runs: one folder each, holding the model, tokenizer, settings, log history, metrics and curves."""
 
 import json
+import os
 import resource
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 from helpers.errors import CourseError
 from helpers.profile import output_dir
 
+STAGING = ".final.partial"  # where the final model is written before it moves into the run folder
 RUN_FILES = ("config.json", "model.safetensors", "tokenizer_config.json", "settings.json", "log_history.json", "metrics.json")
 
 
@@ -20,10 +22,19 @@ class Run:
     settings: dict
     history: list[dict]
     metrics: dict
+    used: dict  # used.json: the data source, its fingerprint and the checkpoint; {} for runs saved before it existed
 
     @property
     def name(self) -> str:
         return self.path.name
+
+
+class UnreadableRun(CourseError):
+    """A run folder that cannot be read: what is wrong (`what`) and what to do (`todo`) (lesson 5)."""
+
+    def __init__(self, path: Path, what: str, todo: str = "train it again in lesson 4 and delete this folder", detail: str = ""):
+        super().__init__(f"Cannot read the run in {path}: {what}{detail}: pick another run, or {todo}.")
+        self.what, self.todo = what, todo
 
 
 def new_run_dir(settings) -> Path:
@@ -38,32 +49,20 @@ def new_run_dir(settings) -> Path:
     return path
 
 
-def agreed_run_dir(settings, path: Path | None = None) -> Path:
-    """The run folder, the same in every process of a distributed run: the main process makes it (command line)."""
-    from accelerate import PartialState
-    from accelerate.utils import broadcast_object_list
-
-    from helpers.hardware import detect
-
-    # The processes as the Trainer will see them (its use_cpu): on a CPU, torchrun's processes are ranks of one run.
-    state = PartialState(cpu=not detect().gpu)
-    chosen = [None]
-    if state.is_main_process:
-        folder = Path(path) if path else new_run_dir(settings)
-        folder.mkdir(parents=True, exist_ok=True)
-        if not (folder / "settings.json").exists():
-            write_json(folder / "settings.json", settings.as_dict())
-        chosen = [str(folder)]
-    if state.num_processes > 1:
-        broadcast_object_list(chosen)
-    return Path(chosen[0])
-
-
 def write_json(path: Path, value) -> None:
     """Write JSON through a temporary file, so a crash never leaves half a file (lesson 4)."""
     partial = path.with_suffix(".partial")
     partial.write_text(json.dumps(value, indent=2))
     partial.replace(path)
+
+
+def shareable(folder: Path) -> None:
+    """Make a run's files readable by the group, as the umask allows: the Trainer writes some for the owner only (lesson 4)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in folder.rglob("*"):
+        if path.is_file() and path.name != ".lock":
+            path.chmod((path.stat().st_mode | 0o444) & ~mask & 0o777)
 
 
 def peak_memory_mb() -> float:
@@ -83,32 +82,95 @@ def save_run(trainer, settings) -> Path:
     from helpers.plots import plot_history
 
     path = Path(trainer.args.output_dir)
-    trainer.save_model(str(path))
+    trainer.save_model(str(path / STAGING))  # a kill now leaves the last checkpoint and no half-written model
     if trainer.is_world_process_zero():
+        for saved in sorted((path / STAGING).iterdir()):
+            saved.replace(path / saved.name)
+        (path / STAGING).rmdir()
+        shareable(path)
         history = trainer.state.log_history
         final = [entry for entry in history if "eval_loss" in entry][-1]
         train = [entry for entry in history if "train_runtime" in entry][-1]
         metrics = {**final, "train_runtime": train["train_runtime"], "peak_rss_mb": round(peak_memory_mb()), **peak_gpu_mb()}
         write_json(path / "log_history.json", history)
-        write_json(path / "metrics.json", metrics)
         plot_history(history, title=path.name).savefig(path / "loss_curve.png", dpi=120, bbox_inches="tight")
+        write_json(path / "metrics.json", metrics)  # last: a run with metrics.json is finished
         print(f"Saved the run in {path}")
     return path
 
 
-def list_runs(finished: bool = True) -> list[Path]:
-    """Saved run folders, oldest first: the finished ones, or all, unfinished ones included (lesson 5)."""
-    marker = "metrics.json" if finished else "settings.json"
-    return sorted((p.parent for p in output_dir("runs").glob(f"*/{marker}")), key=lambda p: (p / "settings.json").stat().st_mtime)
+def list_runs() -> list[Path]:
+    """The run folders under outputs/runs that can be read, oldest first; one line for each one skipped, and why (lesson 5)."""
+    runs = []
+    for folder in sorted(p for p in output_dir("runs").iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            runs.append(load_run(folder).path)
+        except UnreadableRun as error:
+            print(f"Skipped {folder.name}: {error.what}: {error.todo}.")
+    return sorted(runs, key=lambda p: (p / "settings.json").stat().st_mtime)
 
 
 def load_run(path: str | Path) -> Run:
-    """Read a run's settings, history and metrics, after checking its folder is complete (lesson 5)."""
+    """Read a run's settings, history, metrics and what it used, after checking every file can be read (lesson 5)."""
     path = Path(path)
+    if not path.is_dir():
+        raise CourseError(f"There is no folder {path}: give the path of a run folder, as lesson 4 printed it.")
     missing = [name for name in RUN_FILES if not (path / name).is_file()]
+    if missing and "settings.json" not in missing and "metrics.json" in missing:  # metrics.json is written last
+        raise UnreadableRun(path, "it is not finished (still training, or stopped early)", resume_advice(path), f" and lacks {', '.join(missing)}")
     if missing:
-        raise CourseError(
-            f"The run folder {path} lacks {', '.join(missing)}: pick another run, or train this one again in lesson 4."
-        )
-    read = lambda name: json.loads((path / name).read_text())  # noqa: E731
-    return Run(path, read("settings.json"), read("log_history.json"), read("metrics.json"))
+        raise UnreadableRun(path, f"it lacks {', '.join(missing)}")
+    settings = read_run_json(path, "settings.json", dict)
+    history, metrics = read_run_json(path, "log_history.json", list), read_run_json(path, "metrics.json", dict)
+    used = read_run_json(path, "used.json", dict, "delete that file to read the run without it") if (path / "used.json").exists() else {}
+    readable_weights(path)
+    return Run(path, settings, history, metrics, used)
+
+
+def resume_advice(path: Path) -> str:
+    """What to do with an unfinished run: continue it where it holds a checkpoint, else train it again (lesson 5)."""
+    if any(path.glob("checkpoint-*/trainer_state.json")):
+        return f"continue it with python -m helpers.train --resume --output-dir {path}"
+    return "train it again in lesson 4 and delete this folder"
+
+
+def read_run_json(path: Path, name: str, kind: type, todo: str = "train it again in lesson 4 and delete this folder"):
+    """One JSON file of a run folder, or UnreadableRun saying why not (lesson 5)."""
+    try:
+        value = json.loads((path / name).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UnreadableRun(path, f"its {name} cannot be read ({error.strerror})", todo) from None
+    except ValueError:  # invalid JSON, or bytes that are not text
+        raise UnreadableRun(path, f"its {name} is not valid JSON (a kill or a full disk cut it short)", todo) from None
+    if not isinstance(value, kind):
+        raise UnreadableRun(path, f"its {name} does not hold what lesson 4 writes there", todo)
+    return value
+
+
+def readable_weights(path: Path) -> None:
+    """Check that model.safetensors's header can be read and covers the file, reading no weights (lesson 5)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path / "model.safetensors"), "pt"):
+            pass
+    except (SafetensorError, OSError):
+        raise UnreadableRun(path, "its model.safetensors cannot be read (a kill or a full disk cut it short)") from None
+
+
+def check_same_data(run: Run, raw, other_data: bool = False) -> None:
+    """Refuse to score a run on data other than the data it was trained and validated on, unless other_data is True (lesson 5)."""
+    from helpers.data import fingerprint
+
+    then, now = run.used.get("data"), fingerprint(raw)
+    if not then or then.get("sha256") == now["sha256"]:
+        return  # the same data, or a run saved before used.json
+    source = run.used.get("source", run.settings.get("source"))
+    where = {"hub": "the Hub", "sample": "the course's sample"}.get(source, source)
+    same_size = (then.get("train"), then.get("validation")) == (now["train"], now["validation"])
+    change = "as many pairs, but other sentences or labels" if same_size else \
+        f"{now['train']} training and {now['validation']} validation pairs, not {then.get('train')} and {then.get('validation')}"
+    if not other_data:
+        raise CourseError(f"The data from {where} is not the data run {run.name} was trained and validated on ({change}): "
+                          "restore it, or set OTHER_DATA = True to evaluate on it anyway.")
+    print(f"OTHER_DATA is True: the scores below are on other data than run {run.name} was trained and validated on ({change}).")

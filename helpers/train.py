@@ -5,7 +5,7 @@ data-parallel work, and only the main process writes the run folder. `--resume` 
 """
 
 import argparse
-import json
+import os
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -45,43 +45,84 @@ def settings_from(args: argparse.Namespace):
 
 
 def check_folder(run_dir: Path, settings, resume: bool) -> None:
-    """Refuse a run folder that holds a different run, or nothing to resume (command line)."""
-    saved = run_dir / "settings.json"
-    if resume and not list(run_dir.glob("checkpoint-*/trainer_state.json")):
+    """Refuse a run folder that is a file, holds another or a finished run, or has nothing to resume (command line)."""
+    from helpers.folders import read_json
+
+    if run_dir.exists() and not run_dir.is_dir():
+        raise CourseError(f"{run_dir} is a file, not a folder: choose another --output-dir.")
+    finished, started = (run_dir / "metrics.json").is_file(), any(run_dir.glob("checkpoint-*"))
+    if finished:
+        raise CourseError(f"{run_dir} holds a finished run{': there is nothing to resume' if resume else ''}: "
+                          "evaluate it in lesson 5, or choose another --output-dir.")
+    if resume and not started:
         raise CourseError(f"There is nothing to resume in {run_dir}: give --output-dir a run folder that holds a checkpoint-* folder.")
-    if saved.is_file() and json.loads(saved.read_text()) != settings.as_dict():
+    if started and not resume:
+        raise CourseError(f"{run_dir} holds a started run: continue it with --resume, or choose another --output-dir.")
+    saved = read_json(run_dir / "settings.json")
+    if started and saved and saved != settings.as_dict():  # a folder where a run failed to start is free again
         raise CourseError(f"{run_dir} holds a different run (see its settings.json): choose another --output-dir, or run with the same options.")
-    if not resume and (run_dir / "metrics.json").is_file():
-        raise CourseError(f"{run_dir} holds a finished run: choose another --output-dir.")
 
 
 def resumed_settings(run_dir: Path, args: argparse.Namespace):
     """With --resume and no other option, the settings saved in the run folder (command line)."""
+    from helpers.folders import read_json
     from helpers.training import Settings
 
-    saved = run_dir / "settings.json"
-    if args.resume and saved.is_file() and all(getattr(args, name) is None for name in OPTIONS):
+    saved = read_json(run_dir / "settings.json")
+    if args.resume and not saved and any(run_dir.glob("checkpoint-*")):
+        raise CourseError(f"{run_dir} lacks its settings.json: restore it, or start a new run in another folder.")
+    if args.resume and saved and all(getattr(args, name) is None for name in OPTIONS):
         known = {f.name for f in fields(Settings)}
-        return Settings(**{k: v for k, v in json.loads(saved.read_text()).items() if k in known}).check()
+        try:
+            return Settings(**{k: v for k, v in saved.items() if k in known}).check()
+        except TypeError:
+            raise CourseError(f"{run_dir / 'settings.json'} lacks some settings: restore it, or start a new run in another folder.") from None
     return settings_from(args)
 
 
 def run(args: argparse.Namespace) -> Path:
     """Check everything that can be checked, then train and save (command line)."""
-    from helpers.data import choose_source, glue_folder
-    from helpers.runs import agreed_run_dir
+    from helpers.folders import lock
     from helpers.recipe import train_run
 
     if args.resume and args.output_dir is None:
         raise CourseError("--resume needs --output-dir: the run folder to continue.")
-    settings = resumed_settings(args.output_dir, args) if args.output_dir else settings_from(args)
-    source = choose_source(settings.source)[0]
-    if source not in ("hub", "sample"):
-        glue_folder(source)  # a data folder that does not exist fails now, not after the model loads
+    if args.output_dir and args.output_dir.is_dir() and os.environ.get("RANK", "0") == "0":
+        lock(args.output_dir)  # first: while another run writes the folder, nothing in it can be trusted
+    settings = (resumed_settings(args.output_dir, args) if args.output_dir else settings_from(args)).resolved()
     if args.output_dir:
         check_folder(args.output_dir, settings, args.resume)
-    run_dir = agreed_run_dir(settings, args.output_dir)
-    return train_run(settings, run_dir=run_dir, resume=args.resume)
+    return train_run(settings, run_dir=args.output_dir, resume=args.resume)
+
+
+def interrupted() -> str:
+    """One line after Ctrl-C: where the last complete checkpoint is, and how to go on (command line)."""
+    from helpers.folders import complete, held
+
+    for folder in held():
+        whole = sorted((p for p in folder.glob("checkpoint-*") if complete(p)), key=lambda p: p.stat().st_mtime)
+        if whole:
+            return f"Interrupted: the last complete checkpoint is {whole[-1]}; continue with --resume --output-dir {folder}."
+        return f"Interrupted before the first checkpoint of {folder}: there is nothing to resume; run the command again."
+    return "Interrupted before the run started: nothing was written."
+
+
+def write_failure(error: Exception) -> str | None:
+    """One line for a failed write (a full disk, a read-only or forbidden folder), or None for other errors (command line)."""
+    import errno
+
+    from helpers.folders import complete, held
+
+    text, folders = str(error), held()
+    if getattr(error, "errno", None) == errno.ENOSPC or any(s in text for s in ("No space left", "os error 28", "failed writing file", "unexpected pos")):
+        partial = [p for f in folders for p in f.glob("checkpoint-*") if not complete(p)]
+        size = sum(f.stat().st_size for p in partial for f in p.rglob("*") if f.is_file()) / 1e6
+        where = f" in {folders[0]}" if folders else ""
+        extra = f" ({', '.join(p.name for p in partial)}, incomplete, holds {size:.0f} MB: delete it first)" if partial else ""
+        return f"The disk is full{where}: free some space{extra}, then continue with --resume{' --output-dir ' + str(folders[0]) if folders else ''}."
+    if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EROFS, errno.EPERM, errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        return f"Cannot write {error.filename or 'the run folder'} ({error.strerror}): choose a folder you can write to."
+    return None
 
 
 def main(argv=None) -> int:
@@ -93,6 +134,15 @@ def main(argv=None) -> int:
         run(args)
     except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(interrupted(), file=sys.stderr)
+        return 130
+    except Exception as error:  # a failed write surfaces as OSError, RuntimeError (torch) or SafetensorError
+        said = write_failure(error)
+        if said is None:
+            raise
+        print(f"error: {said}", file=sys.stderr)
         return 2
     return 0
 

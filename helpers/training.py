@@ -1,12 +1,14 @@
 """The settings of a training run: what the lessons and the command line choose, and what the run folder records."""
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, replace
 
 from helpers.errors import CourseError
 from helpers.profile import get_profile
 from helpers.tokens import MAX_LENGTH
 
 PRECISIONS = ("fp32", "bf16", "fp16")
+MAX_EPOCHS = 100  # beyond this a run only overfits, for hours
 
 
 @dataclass
@@ -20,7 +22,7 @@ class Settings:
     seed: int = 42  # same seed, same data, same result
     max_length: int = MAX_LENGTH  # tokens kept per pair
     profile: str = "full"  # COURSE_PROFILE the data was cut to
-    source: str | None = None  # data source given to load_mrpc (None: automatic)
+    source: str | None = None  # "hub", "sample" or a GLUE folder's absolute path (None: decided when the run starts)
     precision: str = "fp32"  # "fp32", "bf16" or "fp16": the arithmetic of the forward and backward passes
     group_by_length: bool = False  # batch pairs of similar length together, so batches need less padding
     pad_to_multiple_of: int | None = None  # pad each batch's length up to a multiple of this: fewer shapes, less memory
@@ -28,10 +30,10 @@ class Settings:
 
     def check(self) -> "Settings":
         """Refuse settings no run can use, in one sentence each (lesson 4)."""
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise CourseError(f"epochs must be a whole number of at least 1, not {self.epochs!r}: pick 1 to 10.")
-        if not self.learning_rate > 0:
-            raise CourseError(f"learning_rate must be above 0, not {self.learning_rate!r}: 2e-5 to 1e-4 suits fine-tuning.")
+        if not isinstance(self.epochs, int) or not 1 <= self.epochs <= MAX_EPOCHS:
+            raise CourseError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}, not {self.epochs!r}: pick 1 to 10.")
+        if not (isinstance(self.learning_rate, (int, float)) and math.isfinite(self.learning_rate) and 0 < self.learning_rate < 1):
+            raise CourseError(f"learning_rate must be a number above 0 and below 1, not {self.learning_rate!r}: 2e-5 to 1e-4 suits fine-tuning.")
         if not 0 <= self.warmup < 1:
             raise CourseError(f"warmup must be a share of the steps, at least 0 and below 1, not {self.warmup!r}: try 0.1.")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
@@ -45,6 +47,21 @@ class Settings:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def resolved(self) -> "Settings":
+        """These settings with the data source decided: "hub", "sample" or a GLUE folder's absolute path (lesson 4)."""
+        from helpers.data import choose_source, glue_folder
+
+        source = choose_source(self.source)[0]
+        return replace(self, source=source if source in ("hub", "sample") else str(glue_folder(source).resolve()))
+
+    def check_steps(self, train_pairs: int, processes: int = 1) -> int:
+        """The optimizer steps of the run, refused when the warm-up would leave none at a non-zero rate (lesson 4)."""
+        steps = math.ceil(train_pairs / (self.batch_size * processes)) * self.epochs
+        if train_pairs < 1 or math.ceil(steps * self.warmup) >= steps:
+            raise CourseError(f"{train_pairs} training pairs in batches of {self.batch_size} make {steps} optimizer steps, and a "
+                              f"warm-up of {self.warmup:.0%} leaves none at a non-zero learning rate: set warmup to 0, or train more epochs.")
+        return steps
 
 
 def course_defaults(checkpoint: str, profile: str | None = None, source: str | None = None, hardware=None) -> Settings:

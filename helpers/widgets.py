@@ -86,9 +86,21 @@ class TrainingControls:
 
 
 def run_picker(runs, value=None) -> w.Dropdown:
-    """A dropdown of saved runs, the latest selected (lesson 5)."""
-    return w.Dropdown(options=[(p.name, p) for p in reversed(runs)], value=value or runs[-1], description="run",
-                      layout=w.Layout(width="90%"))
+    """A dropdown of saved runs, the latest selected, or `value`: any run folder's path, added when not listed (lesson 5)."""
+    from pathlib import Path
+
+    from helpers.runs import load_run
+
+    options = [(p.name, p) for p in reversed(runs)]
+    if value is not None:
+        chosen = Path(value).expanduser().resolve()
+        value = next((p for p in runs if Path(p).resolve() == chosen), None)
+        if value is None:  # a folder elsewhere: checked here, so that a wrong path is one sentence
+            value = load_run(chosen).path
+            options.insert(0, (str(value), value))
+    if not options:
+        raise CourseError("There is no saved run yet: train one in lesson 4, or set RUN to the path of a run folder.")
+    return w.Dropdown(options=options, value=value or runs[-1], description="run", layout=w.Layout(width="90%"))
 
 
 def pair_checker(judge, first: str, second: str) -> w.VBox:

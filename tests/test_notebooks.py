@@ -83,3 +83,10 @@ def test_a_changed_reference_output_fails_the_suite(tmp_path):
     summary = done.stdout.strip().splitlines()[-1]
     assert done.returncode == 1 and summary.startswith("1 failed,"), done.stdout[-3000:]
     assert "FAILED changed.ipynb::Cell" in done.stdout and "999999" in done.stdout
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_lines_fit_a_laptop_screen(path):
+    """JupyterLab shows about 120 characters of a line at 1400 pixels with the file browser open (the setup cell aside)."""
+    long = [line for cell in code_cells(path)[1:] for line in "".join(cell["source"]).splitlines() if len(line) > 115]
+    assert not long, long

@@ -29,10 +29,12 @@ def cli_env(tmp_path: Path) -> dict:
 
 def test_a_folder_holding_another_run_is_refused(tmp_path, capsys):
     folder = tmp_path / "run"
-    folder.mkdir()
+    (folder / "checkpoint-4").mkdir(parents=True)
     (folder / "settings.json").write_text(json.dumps({"checkpoint": "bert-base-uncased", "epochs": 9}))
-    assert train.main([*SMOKE, "--output-dir", str(folder)]) == 2
+    assert train.main([*SMOKE, "--output-dir", str(folder), "--resume"]) == 2
     assert f"{folder} holds a different run" in capsys.readouterr().err
+    assert train.main([*SMOKE, "--output-dir", str(folder)]) == 2
+    assert f"{folder} holds a started run: continue it with --resume" in capsys.readouterr().err
 
 
 def test_resume_with_nothing_to_resume_is_refused(tmp_path, capsys):
@@ -87,7 +89,7 @@ def test_a_killed_run_resumes_to_the_same_number_of_steps(tmp_path, tiny_checkpo
 
 def test_two_processes_train_one_run_and_only_the_main_one_writes(tmp_path, tiny_checkpoint):
     done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533", "-m", "helpers.train",
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone", "-m", "helpers.train",
          "--profile", "smoke", "--source", "sample", "--checkpoint", tiny_checkpoint, "--batch-size", "8"],
         env=cli_env(tmp_path), capture_output=True, text=True, timeout=600,
     )

@@ -14,12 +14,12 @@ from helpers.training import Settings, course_defaults
 
 @pytest.mark.parametrize("epochs", [0, -2, 1.5])
 def test_bad_epochs_are_one_clear_sentence(epochs):
-    with pytest.raises(CourseError, match="epochs must be a whole number of at least 1"):
+    with pytest.raises(CourseError, match="epochs must be a whole number from 1 to 100"):
         Settings("all-MiniLM-L6-v2", epochs=epochs).check()
 
 
 def test_bad_learning_rate_and_batch_size_are_refused():
-    with pytest.raises(CourseError, match="learning_rate must be above 0"):
+    with pytest.raises(CourseError, match="learning_rate must be a number above 0 and below 1"):
         Settings("all-MiniLM-L6-v2", learning_rate=0).check()
     with pytest.raises(CourseError, match="batch_size must be a whole number"):
         Settings("all-MiniLM-L6-v2", batch_size=0).check()

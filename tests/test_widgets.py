@@ -38,7 +38,7 @@ def test_zero_epochs_cannot_be_chosen(fixed_speed):
     controls = TrainingControls(Settings("all-MiniLM-L6-v2"), 64, 32, 50)
     controls.epochs.min = 0
     controls.epochs.value = 0
-    with pytest.raises(CourseError, match="epochs must be a whole number of at least 1"):
+    with pytest.raises(CourseError, match="epochs must be a whole number from 1 to 100"):
         controls.settings()
 
 

@@ -1,0 +1,145 @@
+"""A run folder kept safe: one run at a time, what the run really used, and resuming from a whole checkpoint only."""
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+from helpers.errors import CourseError
+
+from helpers.runs import STAGING, new_run_dir, write_json
+
+CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors", "optimizer.pt", "scheduler.pt")  # trainer_state.json comes last
+_LOCKS: dict[str, int] = {}  # folders this process holds, and the open lock file of each
+
+
+def start_run(settings, raw, model, run_dir=None, resume: bool = False) -> tuple[Path, str | None]:
+    """The run's folder, agreed by every process, locked, with what the run uses; and the checkpoint to resume from (lesson 4)."""
+    from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list
+
+    from helpers.data import check_pairs, fingerprint
+    from helpers.hardware import detect
+
+    state = PartialState(cpu=not detect().gpu)  # the processes as the Trainer will see them (its use_cpu)
+    chosen = [None, None, None]  # folder, checkpoint to resume from, the error that stops every process
+    if state.is_main_process:
+        try:
+            check_pairs(raw)
+            settings.check_steps(raw["train"].num_rows, state.num_processes)
+            used = {"source": settings.resolved().source, "data": fingerprint(raw),
+                    "checkpoint": {"name": settings.checkpoint, "from": model.name_or_path, "parameters": model.num_parameters()}}
+            chosen[:2] = prepare(settings, used, run_dir, resume)
+        except CourseError as error:
+            chosen[2] = str(error)
+    if state.num_processes > 1:
+        broadcast_object_list(chosen)
+    if chosen[2]:
+        raise CourseError(chosen[2])
+    return Path(chosen[0]), chosen[1]
+
+
+def prepare(settings, used: dict, run_dir, resume: bool) -> tuple[str, str | None]:
+    """Make or check the folder, lock it, record settings and what is used; find where to resume (lesson 4)."""
+    folder = Path(run_dir) if run_dir else new_run_dir(settings)
+    writable_folder(folder)
+    lock(folder)
+    leftover(folder)
+    checkpoint = None
+    if resume:
+        same_data(folder, used)
+        checkpoint = last_complete_checkpoint(folder)
+    write_json(folder / "settings.json", {**settings.as_dict(), "source": used["source"]})
+    write_json(folder / "used.json", used)
+    return str(folder), checkpoint
+
+
+def writable_folder(folder: Path) -> None:
+    """Make the folder, or say in one sentence why it cannot be (lesson 4)."""
+    if folder.exists() and not folder.is_dir():
+        raise CourseError(f"{folder} is a file, not a folder: choose another --output-dir.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".writable"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise CourseError(f"Cannot write in {folder} ({error.strerror}): choose a folder you can write to.") from None
+
+
+def lock(folder: Path) -> None:
+    """Hold the folder for this process, or refuse when another run holds it (lesson 4)."""
+    key = str(folder.resolve())
+    if key in _LOCKS:
+        return
+    handle = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(handle)
+        raise CourseError(f"Another run is writing {folder} now: wait for it to end, or choose another --output-dir.") from None
+    _LOCKS[key] = handle  # held until this process ends
+
+
+def held() -> list[Path]:
+    """The run folders this process holds (command line)."""
+    return [Path(key) for key in _LOCKS]
+
+
+def leftover(folder: Path) -> None:
+    """Remove a final save that a kill cut short: the course's own temporary files, never a checkpoint (lesson 4)."""
+    import shutil
+
+    staging = folder / STAGING
+    if staging.exists():
+        shutil.rmtree(staging)
+        print(f"Removed {staging}: the final save of an earlier attempt was cut short; the run will save again.")
+
+
+def same_data(folder: Path, used: dict) -> None:
+    """Refuse to resume on data other than the run's so far (lesson 4)."""
+    recorded = read_json(folder / "used.json")
+    before = recorded.get("data", {}).get("sha256")
+    if before and before != used["data"]["sha256"]:
+        raise CourseError(f"The data at {used['source']} is not what {folder} trained on so far (recorded: {recorded.get('source')}): "
+                          "restore that data, or start a new run.")
+
+
+def complete(checkpoint: Path) -> bool:
+    """Whether a checkpoint folder holds every file the Trainer needs to resume, its state readable (lesson 4)."""
+    try:
+        return all((checkpoint / name).stat().st_size > 0 for name in CHECKPOINT_FILES) and \
+            "global_step" in json.loads((checkpoint / "trainer_state.json").read_text())
+    except (OSError, ValueError):
+        return False
+
+
+def last_complete_checkpoint(folder: Path) -> str:
+    """The newest whole checkpoint; newer partial ones are set aside, each said in one line (lesson 4)."""
+    found = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]) if p.name.split("-")[1].isdigit() else -1)
+    for checkpoint in reversed(found):
+        if complete(checkpoint):
+            return str(checkpoint)
+        aside = set_aside(checkpoint)
+        print(f"Set {checkpoint.name} aside as {aside.name}: it is incomplete (a kill or a full disk cut its writing short).")
+    raise CourseError(f"There is no complete checkpoint in {folder} to resume from: start the run again without --resume.")
+
+
+def set_aside(checkpoint: Path) -> Path:
+    """Rename a partial checkpoint so that the Trainer never picks it, keeping its files (lesson 4)."""
+    target, n = checkpoint.with_name(f"incomplete-{checkpoint.name}"), 1
+    while target.exists():
+        target, n = checkpoint.with_name(f"incomplete-{checkpoint.name}-{n}"), n + 1
+    checkpoint.rename(target)
+    return target
+
+
+def read_json(path: Path) -> dict:
+    """A small JSON file of a run folder, {} when it is absent, one sentence when it is damaged (lesson 4)."""
+    try:
+        value = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError) as error:
+        raise CourseError(f"{path} is damaged ({type(error).__name__}): restore it, or start a new run in another folder.") from None
+    if not isinstance(value, dict):
+        raise CourseError(f"{path} is damaged (not a JSON object): restore it, or start a new run in another folder.")
+    return value

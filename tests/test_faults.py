@@ -1,0 +1,230 @@
+"""The command line under faults: kills, interrupts, full disks, locked and finished folders, bad options, moved data.
+
+Each test reproduces the fault, then asserts the one-line error, the exit status, and that earlier complete state is intact.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers.runs import load_run
+
+SMALL = ["--profile", "smoke", "--source", "sample", "--batch-size", "16"]
+
+
+def env(tmp_path: Path, **extra) -> dict:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_OUTPUT": str(tmp_path / "outputs"), "PYTHONUNBUFFERED": "1", "MRPC_DIR": "", **extra}
+
+
+def train(tmp_path: Path, *args: str, **extra) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "helpers.train", *args], env=env(tmp_path, **extra), capture_output=True, text=True, timeout=600)
+
+
+def one_line_error(done: subprocess.CompletedProcess, *fragments: str) -> str:
+    """Assert exit status 2 and one line on stderr starting with `error: ` that holds every fragment."""
+    lines = [line for line in done.stderr.splitlines() if line.strip() and "Generating" not in line and "LOAD REPORT" not in line
+             and "%|" not in line and not line.startswith(("Key ", "---", "classifier.", "Notes:", "- MISSING", "[transformers]"))]
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert all(fragment in lines[0] for fragment in fragments), lines[0]
+    return lines[0]
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != ".lock"}
+
+
+def kill_after_first_checkpoint(tmp_path: Path, folder: Path, tiny: str, sig=signal.SIGKILL) -> subprocess.Popen:
+    started = subprocess.Popen([sys.executable, "-m", "helpers.train", *SMALL, "--checkpoint", tiny, "--epochs", "3",
+                                "--output-dir", str(folder)], env=env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list(folder.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline and started.poll() is None:
+        time.sleep(0.05)
+    started.send_signal(sig)
+    started.wait(timeout=120)
+    assert not (folder / "metrics.json").exists(), "the run finished before it could be stopped"
+    return started
+
+
+def test_resume_sets_a_partial_checkpoint_aside_and_continues_from_the_last_whole_one(tmp_path, tiny_checkpoint):
+    folder = tmp_path / "run"
+    kill_after_first_checkpoint(tmp_path, folder, tiny_checkpoint)
+    (whole,) = folder.glob("checkpoint-*")
+    partial = folder / f"checkpoint-{int(whole.name.split('-')[1]) + 4}"  # as a kill leaves one: the model written, no state yet
+    shutil.copytree(whole, partial)
+    (partial / "trainer_state.json").unlink()
+    before = {name: digest for name, digest in digests(folder).items() if name.startswith(whole.name)}
+    done = train(tmp_path, "--resume", "--output-dir", str(folder))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"Set {partial.name} aside as incomplete-{partial.name}: it is incomplete" in done.stdout
+    assert (folder / f"incomplete-{partial.name}" / "model.safetensors").is_file()  # set aside, never deleted
+    assert max(entry["step"] for entry in load_run(folder).history) == 12  # 64 pairs / 16 × 3 epochs: resumed at step 4
+    assert before and all(digests(tmp_path / "run").get(name, digest) == digest or name.startswith(whole.name) for name, digest in before.items())
+
+
+def test_resume_of_a_finished_run_is_refused_and_changes_nothing(tmp_path, tiny_checkpoint):
+    folder = tmp_path / "run"
+    assert train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(folder)).returncode == 0
+    before = digests(folder)
+    one_line_error(train(tmp_path, "--resume", "--output-dir", str(folder)), "holds a finished run: there is nothing to resume")
+    assert digests(folder) == before
+
+
+def test_a_second_run_on_the_same_folder_is_refused_while_the_first_runs(tmp_path, tiny_checkpoint):
+    folder = tmp_path / "run"
+    first = subprocess.Popen([sys.executable, "-m", "helpers.train", *SMALL, "--checkpoint", tiny_checkpoint, "--epochs", "100",
+                              "--output-dir", str(folder)], env=env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (folder / "used.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--epochs", "100", "--output-dir", str(folder), "--resume")
+    still_running = first.poll() is None
+    first.kill()
+    first.wait()
+    assert still_running, "the first run ended before the second one started"
+    one_line_error(second, f"Another run is writing {folder.resolve()} now")
+
+
+def test_a_failed_start_leaves_nothing_that_blocks_the_corrected_command(tmp_path, tiny_checkpoint):
+    folder = tmp_path / "run"
+    one_line_error(train(tmp_path, *SMALL, "--checkpoint", "bert-bsae-uncased", "--output-dir", str(folder)), "Unknown checkpoint")
+    folder.mkdir()
+    (folder / "settings.json").write_text(json.dumps({"checkpoint": "bert-bsae-uncased"}))  # a start that failed before any checkpoint
+    assert train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(folder)).returncode == 0
+
+
+def test_a_run_records_the_data_and_checkpoint_it_used_and_resumes_on_them(tmp_path, tiny_checkpoint, glue_folder):
+    for name in ("train.tsv", "dev.tsv"):  # enough pairs for a few steps
+        lines = (glue_folder / name).read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        (glue_folder / name).write_text(lines[0] + "".join(lines[1:]) * 8, encoding="utf-8")
+    folder = tmp_path / "run"
+    kill = subprocess.Popen([sys.executable, "-m", "helpers.train", "--profile", "smoke", "--checkpoint", tiny_checkpoint, "--epochs", "3",
+                             "--batch-size", "4", "--output-dir", str(folder)], env=env(tmp_path, MRPC_DIR=str(glue_folder)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list(folder.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline and kill.poll() is None:
+        time.sleep(0.05)
+    kill.kill()
+    kill.wait()
+    used = json.loads((folder / "used.json").read_text())
+    assert json.loads((folder / "settings.json").read_text())["source"] == used["source"] == str(glue_folder.resolve())
+    assert used["data"]["train"] == 24 and len(used["data"]["sha256"]) == 64
+    assert used["checkpoint"] == {"name": tiny_checkpoint, "from": tiny_checkpoint, "parameters": used["checkpoint"]["parameters"]} \
+        and used["checkpoint"]["parameters"] > 0
+    with open(glue_folder / "train.tsv", "a", encoding="utf-8") as handle:
+        handle.write("1\t91\t92\tA new pair .\tA fresh pair .\n")
+    one_line_error(train(tmp_path, "--resume", "--output-dir", str(folder)), "is not what", "trained on so far", "restore that data")
+    (glue_folder / "train.tsv").write_text("".join((glue_folder / "train.tsv").read_text().splitlines(keepends=True)[:-1]))
+    resumed = train(tmp_path, "--resume", "--output-dir", str(folder))  # MRPC_DIR is no longer set: the recorded folder is used
+    assert resumed.returncode == 0 and f"Data: the GLUE MRPC files in {glue_folder.resolve()}" in resumed.stdout, resumed.stderr[-2000:]
+
+
+def test_offline_a_checkpoint_that_needs_the_hub_is_refused_in_one_line(tmp_path):
+    one_line_error(train(tmp_path, *SMALL, "--checkpoint", "bert-base-uncased", "--output-dir", str(tmp_path / "run")),
+                   "bert-base-uncased needs the Hub", "pick all-MiniLM-L6-v2")
+    assert not (tmp_path / "outputs" / "runs").exists() or not any((tmp_path / "outputs" / "runs").iterdir())
+
+
+def test_two_processes_report_the_numbers_one_process_measures(tmp_path, tiny_checkpoint):
+    """The same weights evaluated by one process give the loss and scores that the two-process run saved."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from helpers.recipe import load_mrpc, make_trainer, tokenize_dataset
+    from helpers.training import Settings
+
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone", "-m", "helpers.train",
+                           *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(tmp_path / "run")],
+                          env=env(tmp_path), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    saved = load_run(tmp_path / "run")
+    tokenizer = AutoTokenizer.from_pretrained(saved.path)
+    tokenized = tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer)
+    settings = Settings(**{k: v for k, v in saved.settings.items()})
+    again = make_trainer(AutoModelForSequenceClassification.from_pretrained(saved.path), tokenizer, tokenized, settings, tmp_path / "eval")
+    measured = again.evaluate()
+    assert measured["eval_loss"] == pytest.approx(saved.metrics["eval_loss"], rel=1e-4)
+    assert (measured["eval_accuracy"], measured["eval_f1"]) == (saved.metrics["eval_accuracy"], saved.metrics["eval_f1"])
+
+
+def test_ctrl_c_ends_in_one_line_naming_the_last_complete_checkpoint(tmp_path, tiny_checkpoint):
+    folder = tmp_path / "run"
+    stopped = kill_after_first_checkpoint(tmp_path, folder, tiny_checkpoint, sig=signal.SIGINT)
+    said = [line for line in stopped.stderr.read().splitlines() if line.startswith("Interrupted")]
+    assert stopped.returncode == 130 and len(said) == 1, said
+    assert said[0].startswith(f"Interrupted: the last complete checkpoint is {folder.resolve()}/checkpoint-")
+    assert said[0].endswith(f"continue with --resume --output-dir {folder.resolve()}.")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB file system: room for the run's first files, not for a checkpoint (skipped where mounting is not allowed)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small file system here")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_ends_in_one_line_that_names_the_partial_checkpoint(tmp_path, tiny_checkpoint, small_disk):
+    said = one_line_error(train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(small_disk / "run")),
+                          "The disk is full in", "then continue with --resume")
+    assert "incomplete" in said and "delete it first" in said
+
+
+@pytest.mark.parametrize("case", ["file", "read-only", "course-output-file"])
+def test_a_folder_that_cannot_be_written_is_one_line(tmp_path, tiny_checkpoint, case):
+    (tmp_path / "a-file").write_text("not a folder")
+    if case == "file":
+        one_line_error(train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(tmp_path / "a-file")), "is a file")
+    elif case == "read-only":
+        one_line_error(train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", "/proc/mrpc-run"), "/proc/mrpc-run")
+    else:
+        one_line_error(train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, COURSE_OUTPUT=str(tmp_path / "a-file")),
+                       "set COURSE_OUTPUT to a folder you can write to")
+
+
+@pytest.mark.parametrize("content", ["", "{not json", "[]", '{"epochs": 3}'])
+def test_a_damaged_settings_file_on_resume_is_one_line(tmp_path, content):
+    folder = tmp_path / "run"
+    (folder / "checkpoint-4").mkdir(parents=True)
+    (folder / "settings.json").write_text(content)
+    one_line_error(train(tmp_path, "--resume", "--output-dir", str(folder)), str(folder / "settings.json"))
+
+
+@pytest.mark.parametrize("option, fragment", [(["--learning-rate", "inf"], "learning_rate must be a number above 0 and below 1"),
+                                              (["--learning-rate", "nan"], "learning_rate must be"),
+                                              (["--epochs", "100000"], "epochs must be a whole number from 1 to 100"),
+                                              (["--batch-size", "64"], "leaves none at a non-zero learning rate")])
+def test_options_that_can_only_make_garbage_are_refused(tmp_path, tiny_checkpoint, option, fragment):
+    one_line_error(train(tmp_path, "--profile", "smoke", "--source", "sample", "--checkpoint", tiny_checkpoint, *option), fragment)
+
+
+@pytest.mark.parametrize("damage", ["truncated weights", "t5"])
+def test_a_damaged_or_foreign_model_folder_is_one_line(tmp_path, tiny_checkpoint, damage):
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_checkpoint, folder)
+    if damage == "truncated weights":
+        weights = (folder / "model.safetensors").read_bytes()
+        (folder / "model.safetensors").write_bytes(weights[: len(weights) // 2])
+        one_line_error(train(tmp_path, *SMALL, "--checkpoint", str(folder)), f"Could not load '{folder}'")
+    else:
+        (folder / "config.json").write_text(json.dumps({"model_type": "t5", "d_model": 32}))
+        one_line_error(train(tmp_path, *SMALL, "--checkpoint", str(folder)), "holds a t5 model")
+
+
+def test_saved_model_files_are_readable_by_the_group(tmp_path, tiny_checkpoint):
+    folder = tmp_path / "run"
+    assert train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(folder)).returncode == 0
+    modes = {p.name: p.stat().st_mode & 0o777 for p in folder.rglob("*") if p.is_file() and p.name != ".lock"}
+    assert modes["model.safetensors"] & 0o040 and all(mode & 0o040 for mode in modes.values()), modes
+    assert not (folder / ".final.partial").exists()

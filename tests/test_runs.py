@@ -1,0 +1,173 @@
+"""Run folders read back in lesson 5: broken ones skipped in one line each, any folder pickable, the data checked."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import CourseError
+from helpers.data import fingerprint
+from helpers.profile import output_dir
+from helpers.recipe import load_mrpc
+from helpers.runs import check_same_data, list_runs, load_run
+from helpers.widgets import run_picker
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_checkpoint, tmp_path_factory) -> tuple[Path, dict]:
+    """One real smoke run of the tiny BERT on the shipped sample, made once for the module, and its data's fingerprint."""
+    from helpers.recipe import train_run
+    from helpers.training import course_defaults
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("COURSE_OUTPUT", str(tmp_path_factory.mktemp("trained")))
+        yield train_run(course_defaults(tiny_checkpoint, "smoke", "sample")), fingerprint(load_mrpc("sample", "smoke"))
+
+
+@pytest.fixture
+def good_run(trained, capsys) -> Path:
+    """A copy of the trained run in this test's outputs/runs, its used.json written as the training code writes it."""
+    trained_run, data = trained
+    path = output_dir("runs") / trained_run.name
+    shutil.copytree(trained_run, path)
+    used = {"source": "sample", "data": data, "checkpoint": {"name": "tiny", "from": "tiny", "parameters": 1}}
+    (path / "used.json").write_text(json.dumps(used))
+    capsys.readouterr()  # what training printed is not what the tests look at
+    return path
+
+
+def cut_short(path: Path) -> None:
+    """Keep the first half of a file, as a kill or a full disk would."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def broken_copy(good_run: Path, name: str, change) -> Path:
+    """A copy of the good run under another name, broken by `change`."""
+    path = good_run.with_name(name)
+    shutil.copytree(good_run, path)
+    change(path)
+    return path
+
+
+TRAIN_AGAIN = "train it again in lesson 4 and delete this folder"
+BROKEN = {  # folder name: (what breaks it, what the one line says)
+    "no-settings": (lambda p: (p / "settings.json").unlink(), f"it lacks settings.json: {TRAIN_AGAIN}."),
+    "cut-metrics": (lambda p: cut_short(p / "metrics.json"),
+                    f"its metrics.json is not valid JSON (a kill or a full disk cut it short): {TRAIN_AGAIN}."),
+    "cut-history": (lambda p: cut_short(p / "log_history.json"),
+                    f"its log_history.json is not valid JSON (a kill or a full disk cut it short): {TRAIN_AGAIN}."),
+    "cut-model": (lambda p: cut_short(p / "model.safetensors"),
+                  f"its model.safetensors cannot be read (a kill or a full disk cut it short): {TRAIN_AGAIN}."),
+    "cut-used": (lambda p: cut_short(p / "used.json"),
+                 "its used.json is not valid JSON (a kill or a full disk cut it short): delete that file to read the run without it."),
+    "settings-only": (lambda p: [f.unlink() if f.is_file() else shutil.rmtree(f) for f in p.iterdir() if f.name != "settings.json"],
+                      f"it is not finished (still training, or stopped early): {TRAIN_AGAIN}."),
+    "unfinished": (lambda p: (p / "metrics.json").unlink(),
+                   "it is not finished (still training, or stopped early): continue it with python -m helpers.train --resume --output-dir "),
+}
+
+
+def test_list_runs_keeps_the_good_run_and_says_why_each_other_folder_is_skipped(good_run, capsys):
+    for name, (change, _) in BROKEN.items():
+        broken_copy(good_run, name, change)
+    (output_dir("runs") / ".ipynb_checkpoints").mkdir()  # Jupyter's own folder: no run, no line
+    assert list_runs() == [good_run]
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(BROKEN), lines
+    for line, (name, (_, said)) in zip(lines, sorted(BROKEN.items())):
+        assert line.startswith(f"Skipped {name}: {said}"), line
+
+
+def test_list_runs_lists_oldest_first(good_run, capsys):
+    import os
+
+    newer = broken_copy(good_run, "newer", lambda p: None)
+    os.utime(good_run / "settings.json", (1, 1))
+    os.utime(newer / "settings.json", (2, 2))
+    older = broken_copy(good_run, "a-older", lambda p: os.utime(p / "settings.json", (0, 0)))
+    assert list_runs() == [older, good_run, newer] and capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("name", BROKEN)
+def test_load_run_says_what_is_wrong_in_one_sentence(good_run, name):
+    change, said = BROKEN[name]
+    path = broken_copy(good_run, name, change)
+    with pytest.raises(CourseError) as caught:
+        load_run(path)
+    message = str(caught.value)
+    assert message.startswith(f"Cannot read the run in {path}: {said.split(':')[0]}") and "pick another run, or " in message
+    assert said.split(": ", 1)[1].rstrip(".") in message and message.endswith(".") and "\n" not in message
+
+
+def test_load_run_reads_used_json_and_runs_saved_before_it(good_run):
+    assert load_run(good_run).used["source"] == "sample"
+    (good_run / "used.json").unlink()
+    assert load_run(good_run).used == {}
+
+
+def test_load_run_of_no_folder_is_one_sentence(tmp_path):
+    with pytest.raises(CourseError, match=f"There is no folder {tmp_path / 'nowhere'}: give the path of a run folder"):
+        load_run(tmp_path / "nowhere")
+
+
+def test_run_picker_takes_a_path_string_inside_or_outside_the_runs_folder(good_run, tmp_path, monkeypatch):
+    runs = [good_run]
+    inside = run_picker(runs, str(good_run))
+    assert inside.value == good_run and len(inside.options) == 1
+    elsewhere = shutil.copytree(good_run, tmp_path / "kept" / "my-run").resolve()
+    monkeypatch.chdir(tmp_path)
+    outside = run_picker(runs, "kept/my-run")  # relative to where the notebook runs
+    assert outside.value == elsewhere and outside.options == ((str(elsewhere), elsewhere), (good_run.name, good_run))
+    assert run_picker(runs).value == good_run
+
+
+def test_run_picker_refuses_a_bad_path_or_no_run_in_one_sentence(good_run, tmp_path):
+    with pytest.raises(CourseError, match="There is no folder .*nowhere: give the path of a run folder"):
+        run_picker([good_run], str(tmp_path / "nowhere"))
+    broken = broken_copy(good_run, "cut-model", BROKEN["cut-model"][0])
+    with pytest.raises(CourseError, match="its model.safetensors cannot be read"):
+        run_picker([good_run], str(broken))
+    with pytest.raises(CourseError, match="There is no saved run yet: train one in lesson 4, or set RUN"):
+        run_picker([])
+
+
+@pytest.fixture
+def raw(capsys):
+    """The data the trained run used, as lesson 5 loads it."""
+    dataset = load_mrpc("sample", "smoke")
+    capsys.readouterr()  # its one line on the data source
+    return dataset
+
+
+def one_label_flipped(raw):
+    raw["validation"] = raw["validation"].map(lambda row, i: {"label": 1 - row["label"] if i == 0 else row["label"]}, with_indices=True)
+    return raw
+
+
+def test_check_same_data_accepts_the_data_the_run_used(good_run, raw, capsys):
+    check_same_data(load_run(good_run), raw)
+    assert capsys.readouterr().out == ""
+
+
+def test_check_same_data_refuses_changed_data_in_one_sentence(good_run, raw):
+    run = load_run(good_run)
+    with pytest.raises(CourseError, match=rf"^The data from the course's sample is not the data run {run.name} was trained and validated on "
+                                          r"\(as many pairs, but other sentences or labels\): restore it, or set OTHER_DATA = True"):
+        check_same_data(run, one_label_flipped(raw))
+    raw["train"] = raw["train"].select(range(10))
+    with pytest.raises(CourseError, match=r"\(10 training and \d+ validation pairs, not 64 and \d+\)"):
+        check_same_data(run, raw)
+
+
+def test_check_same_data_goes_on_with_other_data_when_asked(good_run, raw, capsys):
+    check_same_data(load_run(good_run), one_label_flipped(raw), other_data=True)
+    assert capsys.readouterr().out.startswith(f"OTHER_DATA is True: the scores below are on other data than run {good_run.name}")
+
+
+def test_check_same_data_skips_runs_saved_before_used_json(good_run, raw, capsys):
+    (good_run / "used.json").unlink()
+    check_same_data(load_run(good_run), one_label_flipped(raw))
+    assert capsys.readouterr().out == ""
