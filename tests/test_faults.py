@@ -63,8 +63,11 @@ def test_resume_sets_a_partial_checkpoint_aside_and_continues_from_the_last_whol
     shutil.copytree(whole, partial)
     (partial / "trainer_state.json").unlink()
     before = {name: digest for name, digest in digests(folder).items() if name.startswith(whole.name)}
+    (folder / ".final.partial").mkdir()  # as a kill during the final save leaves it
+    (folder / ".final.partial" / "model.safetensors").write_bytes(b"\0" * 1000)
     done = train(tmp_path, "--resume", "--output-dir", str(folder))
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "the final save of an earlier attempt was cut short" in done.stdout and not (folder / ".final.partial").exists()
     assert f"Set {partial.name} aside as incomplete-{partial.name}: it is incomplete" in done.stdout
     assert (folder / f"incomplete-{partial.name}" / "model.safetensors").is_file()  # set aside, never deleted
     assert max(entry["step"] for entry in load_run(folder).history) == 12  # 64 pairs / 16 × 3 epochs: resumed at step 4
