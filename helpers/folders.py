@@ -32,6 +32,9 @@ def start_run(settings, raw, model, run_dir=None, resume: bool = False) -> tuple
             chosen[:2] = prepare(settings, used, run_dir, resume)
         except CourseError as error:
             chosen[2] = str(error)
+        except OSError as error:  # said to every process, so that none waits for the main one forever
+            where = run_dir or "the runs folder"
+            chosen[2] = f"Cannot write in {where} ({error.strerror}): free some space, or choose a folder you can write to."
     if state.num_processes > 1:
         broadcast_object_list(chosen)
     if chosen[2]:

@@ -184,6 +184,18 @@ def test_a_full_disk_ends_in_one_line_that_names_the_partial_checkpoint(tmp_path
     assert "incomplete" in said and "delete it first" in said
 
 
+def test_a_disk_full_before_the_run_starts_is_one_line(tmp_path, tiny_checkpoint, small_disk):
+    (small_disk / "filler").write_bytes(b"\0" * 4096)
+    while True:  # fill what is left, to the last block
+        try:
+            with open(small_disk / "filler", "ab") as handle:
+                handle.write(b"\0" * 4096)
+        except OSError:
+            break
+    one_line_error(train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(small_disk / "run")),
+                   "No space left on device")
+
+
 @pytest.mark.parametrize("case", ["file", "read-only", "course-output-file"])
 def test_a_folder_that_cannot_be_written_is_one_line(tmp_path, tiny_checkpoint, case):
     (tmp_path / "a-file").write_text("not a folder")
