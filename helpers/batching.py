@@ -1,7 +1,6 @@
-"""Length-grouped batches in a random order: the course's `Trainer`."""
+"""Length-grouped batches in a random order: the sampler of lesson 4's `CourseTrainer`."""
 
 import torch
-from transformers import Trainer
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
 
@@ -27,14 +26,3 @@ class ShuffledLengthGroups(torch.utils.data.Sampler):
         whole = len(grouped) // self.batch_size  # only the last batch can be short: it stays last, so the loader cuts the others whole
         order = torch.randperm(whole, generator=generator).tolist()
         return iter([i for k in order for i in grouped[k * self.batch_size : (k + 1) * self.batch_size]] + grouped[whole * self.batch_size :])
-
-
-class CourseTrainer(Trainer):
-    """transformers' `Trainer`, with `group_by_length` batches served by `ShuffledLengthGroups` (lesson 4)."""
-
-    def _get_train_sampler(self, train_dataset=None):
-        if self.args.train_sampling_strategy != "group_by_length":
-            return super()._get_train_sampler(train_dataset)
-        dataset = self.train_dataset if train_dataset is None else train_dataset
-        lengths = [len(ids) for ids in dataset["input_ids"]]
-        return ShuffledLengthGroups(lengths, self.args.train_batch_size * self.args.gradient_accumulation_steps, self.args.seed)

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 from helpers.errors import CourseError
-
 from helpers.runs import STAGING, new_run_dir, write_json
 
 CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors", "optimizer.pt", "scheduler.pt")  # trainer_state.json comes last
@@ -21,13 +20,14 @@ def start_run(settings, raw, model, run_dir=None, resume: bool = False) -> tuple
     from helpers.data import check_pairs, fingerprint
     from helpers.hardware import detect
 
+    settings = settings.resolved()  # the data source recorded: "hub", "sample" or a folder's absolute path
     state = PartialState(cpu=not detect().gpu)  # the processes as the Trainer will see them (its use_cpu)
     chosen = [None, None, None]  # folder, checkpoint to resume from, the error that stops every process
     if state.is_main_process:
         try:
             check_pairs(raw)
             settings.check_steps(raw["train"].num_rows, state.num_processes)
-            used = {"source": settings.resolved().source, "data": fingerprint(raw),
+            used = {"source": settings.source, "data": fingerprint(raw),
                     "checkpoint": {"name": settings.checkpoint, "from": model.name_or_path, "parameters": model.num_parameters()}}
             chosen[:2] = prepare(settings, used, run_dir, resume)
         except CourseError as error:
@@ -52,15 +52,20 @@ def prepare(settings, used: dict, run_dir, resume: bool) -> tuple[str, str | Non
     if resume:
         same_data(folder, used)
         checkpoint = last_complete_checkpoint(folder)
-    write_json(folder / "settings.json", {**settings.as_dict(), "source": used["source"]})
+    write_json(folder / "settings.json", settings.as_dict())
     write_json(folder / "used.json", used)
     return str(folder), checkpoint
 
 
-def writable_folder(folder: Path) -> None:
-    """Make the folder, or say in one sentence why it cannot be (lesson 4)."""
+def not_a_file(folder: Path) -> None:
+    """Refuse a run folder's path that names a file (lesson 4)."""
     if folder.exists() and not folder.is_dir():
         raise CourseError(f"{folder} is a file, not a folder: choose another --output-dir.")
+
+
+def writable_folder(folder: Path) -> None:
+    """Make the folder, or say in one sentence why it cannot be (lesson 4)."""
+    not_a_file(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".writable"

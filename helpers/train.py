@@ -46,10 +46,9 @@ def settings_from(args: argparse.Namespace):
 
 def check_folder(run_dir: Path, settings, resume: bool) -> None:
     """Refuse a run folder that is a file, holds another or a finished run, or has nothing to resume (command line)."""
-    from helpers.folders import read_json
+    from helpers.folders import not_a_file, read_json
 
-    if run_dir.exists() and not run_dir.is_dir():
-        raise CourseError(f"{run_dir} is a file, not a folder: choose another --output-dir.")
+    not_a_file(run_dir)  # said now, before any loading
     finished, started = (run_dir / "metrics.json").is_file(), any(run_dir.glob("checkpoint-*"))
     if finished:
         raise CourseError(f"{run_dir} holds a finished run{': there is nothing to resume' if resume else ''}: "

@@ -33,7 +33,9 @@ def reference_counts(notebook) -> dict[int, int]:
 
 def problems(notebook) -> list[str]:
     """What breaks the rule: outputs on checked cells only, none missing, counts 1, 2, 3... on checked cells only."""
-    found, counts = [] if "widgets" not in notebook.metadata else ["the notebook stores widget state"], reference_counts(notebook)
+    found, counts = [], reference_counts(notebook)
+    if "widgets" in notebook.metadata:
+        found.append("the notebook stores widget state")
     for number, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
