@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers.folders import complete
 from helpers.runs import load_run
 
 SMALL = ["--profile", "smoke", "--source", "sample", "--batch-size", "16"]
@@ -47,7 +48,8 @@ def kill_after_first_checkpoint(tmp_path: Path, folder: Path, tiny: str, sig=sig
     started = subprocess.Popen([sys.executable, "-m", "helpers.train", *SMALL, "--checkpoint", tiny, "--epochs", "3",
                                 "--output-dir", str(folder)], env=env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
-    while not list(folder.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline and started.poll() is None:
+    # The Trainer writes trainer_state.json last but not atomically: wait until a checkpoint is whole, not merely begun.
+    while not any(complete(c) for c in folder.glob("checkpoint-*")) and time.monotonic() < deadline and started.poll() is None:
         time.sleep(0.05)
     started.send_signal(sig)
     started.wait(timeout=120)
