@@ -9,17 +9,18 @@ class LiveCurves(TrainerCallback):
     """Update one figure with training loss every few steps and validation scores every epoch (lesson 4)."""
 
     def __init__(self):
-        self.figure, self.handle = None, None
+        self.figure, self.handle, self.axes = None, None, {}
 
     def on_train_begin(self, args, state, control, **kwargs):
         from IPython import get_ipython
         from IPython.display import display
 
         if get_ipython() is not None and state.is_world_process_zero:
-            self.figure = plot_history([], title="Training (live)")
+            self.axes = {"steps": state.max_steps, "epochs": args.num_train_epochs}  # the whole run, from the start
+            self.figure = plot_history([], title="Training (live)", **self.axes)
             self.handle = display(self.figure, display_id=True)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if self.handle is not None:
-            plot_history(state.log_history, self.figure, title="Training (live)")
+            plot_history(state.log_history, self.figure, title="Training (live)", **self.axes)
             self.handle.update(self.figure)

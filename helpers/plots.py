@@ -37,15 +37,23 @@ def plot_padding(results: dict[str, dict[str, float]]):
     return fig
 
 
-def pandas_wide():
-    """A context in which pandas shows whole sentences, not cut ones (lesson 1)."""
-    import pandas as pd
+def pairs_table(frame):
+    """A table of sentences as they are written: whole, aligned left, and a `$` never read as mathematics (lessons 1 and 5)."""
+    text = [name for name in frame.columns if frame[name].dtype == object or str(frame[name].dtype).startswith("str")]
+    styler = frame.style.set_properties(subset=text, **{"text-align": "left", "white-space": "normal"})
+    styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
+    styler.format(precision=3)
+    styler.set_table_attributes('class="tex2jax_ignore mathjax_ignore"')  # "$ 1.2 million ... $ 2 million": no formula
+    return styler
 
-    return pd.option_context("display.max_colwidth", None)
 
+def plot_history(history: list[dict], fig=None, title: str = "Training", steps: int | None = None, epochs: float | None = None):
+    """Training and validation loss by step, and validation accuracy and F1 by epoch (lessons 4 and 5).
 
-def plot_history(history: list[dict], fig=None, title: str = "Training"):
-    """Training and validation loss by step, and validation accuracy and F1 by epoch (lessons 4 and 5)."""
+    `steps` and `epochs` fix the axes to the whole run, so that a live figure does not rescale as it grows.
+    """
+    from matplotlib.ticker import MaxNLocator
+
     if fig is None:
         fig = plt.figure(figsize=(9, 3.4))
         plt.close(fig)  # drawn where the caller shows it, not twice
@@ -60,10 +68,15 @@ def plot_history(history: list[dict], fig=None, title: str = "Training"):
         for name in ("accuracy", "f1"):
             score_ax.plot([e["epoch"] for e in evals], [e[f"eval_{name}"] for e in evals], "o-", label=name)
     loss_ax.set(xlabel="step", ylabel="loss", title=title)
-    score_ax.set(xlabel="epoch", ylabel="validation score", ylim=(0, 1), title="Validation accuracy and F1")
+    score_ax.set(xlabel="epoch", ylabel="validation score", ylim=(0, 1.05), title="Validation accuracy and F1")
+    if steps:
+        loss_ax.set_xlim(0, steps)
+    last_epoch = epochs or max([e["epoch"] for e in evals], default=1)
+    score_ax.set_xlim(0.5, max(1, last_epoch) + 0.5)
     for ax in (loss_ax, score_ax):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # step 10, epoch 2: never epoch 1.25
         if ax.lines:
-            ax.legend(loc="lower left" if ax is score_ax else "upper right")
+            ax.legend(loc="best", fontsize="small", framealpha=0.8)
     fig.tight_layout()
     return fig
 

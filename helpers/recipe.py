@@ -93,6 +93,7 @@ def training_arguments(settings, run_dir):
         use_cpu=not hardware.gpu,  # no GPU: train on the CPU
         dataloader_pin_memory=hardware.gpu,  # page-locked batches copy faster to a GPU
         logging_steps=0.025,  # below 1: log the training loss every 2.5% of the steps (about 40 points)
+        disable_tqdm=False,  # a progress bar: steps done of all, time spent and left (quiet logs would hide it)
         seed=settings.seed,  # the same seed, the same batches
         report_to="none",  # no experiment tracker
     )

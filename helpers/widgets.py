@@ -1,92 +1,110 @@
 """Widgets of lessons 4 and 5: pick a checkpoint and epochs, see the cost; pick a run; try your own pair."""
 
-import functools
-import time
-
 import ipywidgets as w
 
 from helpers.checkpoints import REGISTRY
 from helpers.errors import CourseError
-from helpers.training import Settings, course_defaults
+from helpers.training import Settings
 
-BASE_MEMORY_GB = 0.6  # Python, torch, the libraries and the data, before the model
-ACTIVATION_BYTES = 120  # bytes kept for the backward pass per token, layer and unit of width (measured on MiniLM)
-LONGEST_BATCH_TOKENS = 100  # MRPC's longest pairs, which batches grouped by length reach once per epoch
-OVERHEAD = 1.3  # embeddings, optimizer, data loading and checkpoints on top of the layers' own work
-
-
-@functools.cache
-def layer_step_seconds(hidden: int, batch_size: int, tokens: int, precision: str) -> float:
-    """Seconds for a forward and backward pass of one Transformer layer of this width, measured here (lesson 4)."""
-    import torch
-    from transformers import BertConfig, BertModel
-
-    config = BertConfig(vocab_size=256, hidden_size=hidden, num_hidden_layers=1, num_attention_heads=max(1, hidden // 64),
-                        intermediate_size=4 * hidden)
-    layer, ids = BertModel(config), torch.randint(0, 256, (batch_size, tokens))
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    layer, ids = layer.to(device), ids.to(device)
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-
-    def step():
-        with torch.autocast(device, dtype=dtype, enabled=precision != "fp32"):
-            layer(ids).last_hidden_state.float().sum().backward()
-
-    step()  # warm-up
-    start = time.perf_counter()
-    step()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
-def estimate_cost(settings: Settings, train_pairs: int, eval_pairs: int, tokens_per_pair: float) -> tuple[float, float]:
-    """Rough minutes and GB a run takes here, from one layer's measured step and the checkpoint's size (lesson 4)."""
-    checkpoint = REGISTRY.get(settings.checkpoint, REGISTRY["bert-base-uncased"])
-    step = layer_step_seconds(checkpoint.hidden, settings.batch_size, round(tokens_per_pair), settings.precision) * checkpoint.layers
-    steps = -(-train_pairs // settings.batch_size) + eval_pairs / settings.batch_size / 3  # evaluation: forward only
-    minutes = OVERHEAD * settings.epochs * steps * step / 60
-    activations = ACTIVATION_BYTES * checkpoint.hidden * checkpoint.layers * settings.batch_size * LONGEST_BATCH_TOKENS
-    return minutes, BASE_MEMORY_GB + (16 * checkpoint.params_m * 1e6 + activations) / 1e9
+LEARNING_RATES = (1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3)  # fine-tuning's usual range, and beyond it
+WIDE = {"description_width": "8em"}  # room for the longest label, "learning rate"
 
 
 class TrainingControls:
-    """A checkpoint dropdown, sliders for epochs, learning rate and batch size, and the cost here (lesson 4)."""
+    """A checkpoint dropdown, sliders for epochs, learning rate and batch size, the cost here, and what is not used yet (lesson 4)."""
 
-    def __init__(self, defaults: Settings, train_pairs: int, eval_pairs: int, tokens_per_pair: float):
-        self.defaults, self.sizes = defaults, (train_pairs, eval_pairs, tokens_per_pair)
-        self.checkpoint = w.Dropdown(options=list(REGISTRY), value=defaults.checkpoint, description="checkpoint")
-        self.epochs = w.IntSlider(value=defaults.epochs, min=1, max=10, description="epochs")
-        self.learning_rate = w.FloatLogSlider(value=defaults.learning_rate, base=10, min=-6, max=-3, step=0.1,
-                                              readout_format=".0e", description="learning rate")
-        self.batch_size = w.Dropdown(options=[8, 16, 32, 64], value=defaults.batch_size, description="batch size")
-        self.cost = w.HTML()
+    def __init__(self, defaults: Settings, raw):
+        from helpers.cost import pair_tokens
+
+        self.defaults, self.used = defaults, None
+        self.lengths = pair_tokens(raw, "train"), pair_tokens(raw, "validation")
+        self.checkpoint = w.Dropdown(options=list(REGISTRY), value=defaults.checkpoint, description="checkpoint", style=WIDE)
+        self.epochs = w.IntSlider(value=defaults.epochs, min=1, max=10, description="epochs", style=WIDE)
+        rates = sorted({*LEARNING_RATES, defaults.learning_rate})  # the parameters cell's value, whatever it is
+        self.learning_rate = w.SelectionSlider(options=[(f"{r:.0e}", r) for r in rates], value=defaults.learning_rate,
+                                               description="learning rate", style=WIDE)
+        self.batch_size = w.Dropdown(options=sorted({8, 16, 32, 64, defaults.batch_size}), value=defaults.batch_size,
+                                     description="batch size", style=WIDE)
+        self.cost, self.notice = w.HTML(), w.HTML()
         for control in (self.checkpoint, self.epochs, self.learning_rate, self.batch_size):
             control.observe(lambda change: self.update(), names="value")
         self.update()
 
     def settings(self) -> Settings:
-        """The settings the widgets hold now (lesson 4)."""
+        """The settings the widgets hold now; the cells below use them, and the notice tracks changes from here (lesson 4)."""
+        self.used = self.held()
+        self.notice.value = ""
+        return self.used
+
+    def held(self) -> Settings:
         values = {"checkpoint": self.checkpoint.value, "epochs": self.epochs.value,
-                  "learning_rate": float(self.learning_rate.value), "batch_size": self.batch_size.value}
+                  "learning_rate": self.learning_rate.value, "batch_size": self.batch_size.value}
         return Settings(**{**self.defaults.as_dict(), **values}).check()
+
+    def changed(self) -> list[str]:
+        """Each setting the widgets changed since `settings()` last read them, as "epochs 1 → 3" (lesson 4)."""
+        if self.used is None:
+            return []
+        now = self.held()
+        return [f"{name.replace('_', ' ')} {getattr(self.used, name)} → {getattr(now, name)}"
+                for name in ("checkpoint", "epochs", "learning_rate", "batch_size") if getattr(now, name) != getattr(self.used, name)]
+
+    def check_unchanged(self) -> None:
+        """Refuse to train on settings the widgets no longer show, in one sentence that says which cells to run (lesson 4)."""
+        if self.changed():
+            raise CourseError(f"The widgets changed ({', '.join(self.changed())}) after the settings were read: "
+                              "run the cells from `settings = controls.settings()` down to train with them.")
+
+    def estimate(self):
+        """What the settings last read (or, before that, those the widgets hold) cost here (lesson 4)."""
+        from helpers.cost import estimate
+
+        return estimate(self.used or self.held(), *self.lengths)
 
     def update(self) -> None:
         try:
-            minutes, gb = estimate_cost(self.settings(), *self.sizes)
+            held = self.held()
         except CourseError as error:
             self.cost.value = f"<b>{error}</b>"
             return
-        self.cost.value = f"Estimated on this machine: about <b>{minutes:.0f} min</b> ({minutes * 60:.0f} s) and <b>{gb:.1f} GB</b> of memory."
+        from helpers.cost import estimate
+
+        self.cost.value = "Estimating the cost: a few training steps on this machine…"
+        self.cost.value = f"Estimated on this machine: <b>{estimate(held, *self.lengths)}</b>."
+        changes = self.changed()
+        self.notice.value = (f"⚠ Changed, and <b>not used yet</b>: {', '.join(changes)}. To train with it, run the cells "
+                             "from <code>settings = controls.settings()</code> down (Run → Run Selected Cell and All Below)."
+                             if changes else "")
 
     def _ipython_display_(self):
         from IPython.display import display
 
-        display(w.VBox([self.checkpoint, self.epochs, self.learning_rate, self.batch_size, self.cost]))
+        display(w.VBox([self.checkpoint, self.epochs, self.learning_rate, self.batch_size, self.cost, self.notice]))
 
 
-def run_picker(runs, value=None) -> w.Dropdown:
-    """A dropdown of saved runs, the latest selected, or `value`: any run folder's path, added when not listed (lesson 5)."""
+class RunPicker(w.VBox):
+    """A dropdown of saved runs, and a notice while the run picked is not the one the cells below use (lesson 5)."""
+
+    def __init__(self, options, value):
+        self.dropdown = w.Dropdown(options=options, value=value, description="run", layout=w.Layout(width="90%"))
+        self.notice, self.read = w.HTML(), None
+        super().__init__(children=[self.dropdown, self.notice])
+        self.dropdown.observe(self._picked, names="value")
+
+    @property
+    def value(self):
+        """The run picked; reading it (`load_run(picker.value)`) makes it the one in use (lesson 5)."""
+        self.read, self.notice.value = self.dropdown.value, ""
+        return self.read
+
+    def _picked(self, change) -> None:
+        self.notice.value = "" if change.new == self.read else (
+            f"⚠ {change.new.name} is picked but <b>not used yet</b>: run the cells from "
+            "<code>run = load_run(picker.value)</code> down (Run → Run Selected Cell and All Below).")
+
+
+def run_picker(runs, value=None) -> RunPicker:
+    """A picker of saved runs, the latest selected, or `value`: any run folder's path, added when not listed (lesson 5)."""
     from pathlib import Path
 
     from helpers.runs import load_run
@@ -100,7 +118,7 @@ def run_picker(runs, value=None) -> w.Dropdown:
             options.insert(0, (str(value), value))
     if not options:
         raise CourseError("There is no saved run yet: train one in lesson 4, or set RUN to the path of a run folder.")
-    return w.Dropdown(options=options, value=value or runs[-1], description="run", layout=w.Layout(width="90%"))
+    return RunPicker(options, value or runs[-1])
 
 
 def pair_checker(judge, first: str, second: str) -> w.VBox:

@@ -93,8 +93,8 @@ def run_setup_cell(monkeypatch) -> list:
 def test_setup_cell_is_short_and_pins_the_notebooks_own_version():
     repo, cell = badges.repository(), badges.setup_cell(badges.repository())
     lines = cell.splitlines()
-    assert len(lines) <= 3 and lines[-1] == "import helpers; helpers.setup()"
-    assert all(len(line.replace(repo, "")) <= 90 for line in lines), lines
+    assert len(lines) <= 5 and lines[-1] == "import helpers; helpers.setup()"
+    assert all(len(line) <= 100 for line in lines), lines  # whole on a laptop screen, the address included
     assert "shell=True" not in cell and f"git+{repo}@v{PROJECT['version']}" in cell
 
 

@@ -22,6 +22,14 @@ def test_lesson_4_saves_a_run_with_its_loss_curve(lessons):
     assert (run / "loss_curve.png").stat().st_size > 10_000 and (run / "model.safetensors").is_file()
 
 
+def test_lesson_4_shows_progress_and_its_estimate_beside_the_real_time(lessons):
+    printed = lessons[1][0]
+    bars = re.findall(r"<progress value='(\d+)' max='(\d+)'", printed)
+    assert bars and bars[-1][0] == bars[-1][1] and int(bars[-1][1]) > 1, bars  # transformers' notebook progress bar, filled
+    assert re.search(r"\[\d+/\d+ [\d:]+, Epoch 1/1\]", printed), printed[-3000:]  # steps done of all, time, epoch
+    assert re.search(r"training took \d+ s; estimated beforehand: about \d+ (s|min) \(between", printed), printed[-3000:]
+
+
 def test_lesson_5_prints_accuracy_and_f1_of_that_run(lessons):
     printed = lessons[2][0]
     found = re.search(r"accuracy (\d\.\d+) · F1 (\d\.\d+) on (\d+) validation pairs", printed)

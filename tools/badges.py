@@ -18,11 +18,13 @@ COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 # The first code cell of every lesson. On Colab it installs the course at this notebook's own version: the tag
 # v{version} ([project] version in pyproject.toml), which a maintainer pushes for each release (`git tag v0.2.0 &&
-# git push --tags`), so a notebook never runs against whatever `main` is today. No shell, and `--no-deps`: the third
+# git push --tags`), so a notebook never runs against whatever `main` is today. No shell, and `--no-deps`: the last
 # line's `helpers.setup()` installs only the pinned libraries Colab lacks (helpers/colab.py).
 SETUP_CELL = (
-    'import subprocess, sys; pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]\n'
-    'if "google.colab" in sys.modules: subprocess.run([*pip, "git+{repository}@v{version}"], check=True)\n'
+    "import subprocess, sys\n"
+    'if "google.colab" in sys.modules:  # on Colab: install this version of the course first\n'
+    '    url = "git+{repository}@v{version}"\n'
+    '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", url], check=True)\n'
     "import helpers; helpers.setup()"
 )
 

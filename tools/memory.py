@@ -36,7 +36,8 @@ def execute(name: str, env: dict, timeout: int = 3600) -> tuple[str, int, float]
         os.environ.clear()
         os.environ.update(saved)
     seconds = time.perf_counter() - start
-    printed = "\n".join(out.get("text", "") for cell in notebook.cells for out in cell.get("outputs", []))
+    # What it printed, and what it showed as HTML (progress bars, tables)
+    printed = "\n".join(out.get("text", "") + out.get("data", {}).get("text/html", "") for cell in notebook.cells for out in cell.get("outputs", []))
     return printed, int(re.findall(r"PEAK_RSS_MB=(\d+)", printed)[-1]), seconds
 
 
