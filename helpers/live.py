@@ -24,3 +24,15 @@ class LiveCurves(TrainerCallback):
         if self.handle is not None:
             plot_history(state.log_history, self.figure, title="Training (live)", **self.axes)
             self.handle.update(self.figure)
+
+
+class EpochLines(TrainerCallback):
+    """On the command line, a line as each epoch begins, above transformers' progress bar of the steps (command line)."""
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        from tqdm import tqdm
+
+        if state.is_world_process_zero:
+            epochs = round(args.num_train_epochs)
+            last = min(state.max_steps, state.global_step + -(-state.max_steps // epochs))
+            tqdm.write(f"Epoch {round(state.epoch or 0) + 1} of {epochs}: steps {state.global_step + 1} to {last} of {state.max_steps}")

@@ -82,6 +82,7 @@ def resumed_settings(run_dir: Path, args: argparse.Namespace):
 def run(args: argparse.Namespace) -> Path:
     """Check everything that can be checked, then train and save (command line)."""
     from helpers.folders import lock
+    from helpers.live import EpochLines
     from helpers.recipe import train_run
 
     if args.resume and args.output_dir is None:
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> Path:
     settings = (resumed_settings(args.output_dir, args) if args.output_dir else settings_from(args)).resolved()
     if args.output_dir:
         check_folder(args.output_dir, settings, args.resume)
-    return train_run(settings, run_dir=args.output_dir, resume=args.resume)
+    return train_run(settings, run_dir=args.output_dir, callbacks=[EpochLines()], resume=args.resume)
 
 
 def interrupted() -> str:
@@ -124,6 +125,15 @@ def write_failure(error: Exception) -> str | None:
     return None
 
 
+def say(line: str) -> None:
+    """One line on stderr, below the progress bars that the failure left open, not appended to one (command line)."""
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
+    print(line, file=sys.stderr)
+
+
 def main(argv=None) -> int:
     from helpers.session import quiet_libraries
 
@@ -132,16 +142,16 @@ def main(argv=None) -> int:
     try:
         run(args)
     except CourseError as error:
-        print(f"error: {error}", file=sys.stderr)
+        say(f"error: {error}")
         return 2
     except KeyboardInterrupt:
-        print(interrupted(), file=sys.stderr)
+        say(interrupted())
         return 130
     except Exception as error:  # a failed write surfaces as OSError, RuntimeError (torch) or SafetensorError
         said = write_failure(error)
         if said is None:
             raise
-        print(f"error: {said}", file=sys.stderr)
+        say(f"error: {said}")
         return 2
     return 0
 

@@ -6,6 +6,7 @@ Each test reproduces the fault, then asserts the one-line error, the exit status
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -29,9 +30,14 @@ def train(tmp_path: Path, *args: str, **extra) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "helpers.train", *args], env=env(tmp_path, **extra), capture_output=True, text=True, timeout=600)
 
 
+def shown(stderr: str) -> list[str]:
+    """stderr's lines as a terminal shows them: progress bars' cursor moves gone, blank lines dropped."""
+    return [line.strip() for line in re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", stderr).replace("\r", "\n").splitlines() if line.strip()]
+
+
 def one_line_error(done: subprocess.CompletedProcess, *fragments: str) -> str:
     """Assert exit status 2 and one line on stderr starting with `error: ` that holds every fragment."""
-    lines = [line for line in done.stderr.splitlines() if line.strip() and "Generating" not in line and "LOAD REPORT" not in line
+    lines = [line for line in shown(done.stderr) if "Generating" not in line and "LOAD REPORT" not in line
              and "%|" not in line and not line.startswith(("Key ", "---", "classifier.", "Notes:", "- MISSING", "[transformers]"))]
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
     assert len(lines) == 1 and lines[0].startswith("error: "), lines
@@ -163,7 +169,7 @@ def test_two_processes_report_the_numbers_one_process_measures(tmp_path, tiny_ch
 def test_ctrl_c_ends_in_one_line_naming_the_last_complete_checkpoint(tmp_path, tiny_checkpoint):
     folder = tmp_path / "run"
     stopped = kill_after_first_checkpoint(tmp_path, folder, tiny_checkpoint, sig=signal.SIGINT)
-    said = [line for line in stopped.stderr.read().splitlines() if line.startswith("Interrupted")]
+    said = [line for line in shown(stopped.stderr.read()) if line.startswith("Interrupted")]
     assert stopped.returncode == 130 and len(said) == 1, said
     assert said[0].startswith(f"Interrupted: the last complete checkpoint is {folder.resolve()}/checkpoint-")
     assert said[0].endswith(f"continue with --resume --output-dir {folder.resolve()}.")

@@ -122,3 +122,9 @@ def test_each_folder_has_a_readme_that_names_each_file(folder):
     readme = (ROOT / folder / "README.md").read_text()
     files = [p.name for p in sorted((ROOT / folder).iterdir()) if p.is_file() and p.name not in ("README.md", "__init__.py")]
     assert files and not [name for name in files if f"`{name}`" not in readme], f"{folder}/README.md does not name every file"
+
+
+def test_readme_asks_for_the_python_that_pyproject_requires():
+    lowest = PROJECT["requires-python"].removeprefix(">=")
+    asked = re.findall(r"You need Python (\d+\.\d+) or newer", (ROOT / "README.md").read_text())
+    assert asked == [lowest], (asked, lowest)

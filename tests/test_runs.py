@@ -116,11 +116,11 @@ def test_load_run_of_no_folder_is_one_sentence(tmp_path):
 def test_run_picker_takes_a_path_string_inside_or_outside_the_runs_folder(good_run, tmp_path, monkeypatch):
     runs = [good_run]
     inside = run_picker(runs, str(good_run))
-    assert inside.value == good_run and len(inside.options) == 1
+    assert inside.value == good_run and len(inside.dropdown.options) == 1
     elsewhere = shutil.copytree(good_run, tmp_path / "kept" / "my-run").resolve()
     monkeypatch.chdir(tmp_path)
     outside = run_picker(runs, "kept/my-run")  # relative to where the notebook runs
-    assert outside.value == elsewhere and outside.options == ((str(elsewhere), elsewhere), (good_run.name, good_run))
+    assert outside.value == elsewhere and outside.dropdown.options == ((str(elsewhere), elsewhere), (good_run.name, good_run))
     assert run_picker(runs).value == good_run
 
 

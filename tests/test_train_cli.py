@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from helpers import train
 from helpers.checkpoints import PACKAGED_CHECKPOINT, resolve
+from helpers.folders import complete
 from helpers.runs import load_run
 
 SMOKE = ["--profile", "smoke", "--source", "sample", "--checkpoint", PACKAGED_CHECKPOINT]
@@ -65,12 +67,17 @@ def test_a_killed_run_resumes_to_the_same_number_of_steps(tmp_path, tiny_checkpo
     env = cli_env(tmp_path)
     args = ["--profile", "smoke", "--source", "sample", "--checkpoint", tiny_checkpoint, "--epochs", "3", "--batch-size", "16"]
     whole = tmp_path / "whole"
-    subprocess.run(command(*args, "--output-dir", str(whole)), env=env, check=True, capture_output=True)
+    done = subprocess.run(command(*args, "--output-dir", str(whole)), env=env, check=True, capture_output=True, text=True)
+    # Progress as the command line shows it: each epoch's steps, then transformers' bar of steps done of all, with times
+    assert [line for line in done.stdout.splitlines() if line.startswith("Epoch ")] == \
+        ["Epoch 1 of 3: steps 1 to 4 of 12", "Epoch 2 of 3: steps 5 to 8 of 12", "Epoch 3 of 3: steps 9 to 12 of 12"]
+    assert re.search(r"100%\|█+\| 12/12 \[\d\d:\d\d<00:00", done.stderr), done.stderr[-2000:]
 
     broken = tmp_path / "broken"
     first = subprocess.Popen(command(*args, "--output-dir", str(broken)), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not list(broken.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline and first.poll() is None:
+    # The Trainer writes trainer_state.json last but not atomically: wait until a checkpoint is whole, not merely begun.
+    while not any(map(complete, broken.glob("checkpoint-*"))) and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)
     first.wait()
