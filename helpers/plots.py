@@ -71,10 +71,11 @@ def plot_history(history: list[dict], fig=None, title: str = "Training", steps: 
     score_ax.set(xlabel="epoch", ylabel="validation score", ylim=(0, 1.05), title="Validation accuracy and F1")
     if steps:
         loss_ax.set_xlim(0, steps)
-    last_epoch = epochs or max([e["epoch"] for e in evals], default=1)
-    score_ax.set_xlim(0.5, max(1, last_epoch) + 0.5)
+    last_epoch = max(1, round(epochs or max([e["epoch"] for e in evals], default=1)))
+    score_ax.set_xlim(0.5, last_epoch + 0.5)
+    loss_ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # step 10, never step 12.5
+    score_ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # epoch 1, 2, 3, never epoch 1.25
     for ax in (loss_ax, score_ax):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # step 10, epoch 2: never epoch 1.25
         if ax.lines:
             ax.legend(loc="best", fontsize="small", framealpha=0.8)
     fig.tight_layout()
