@@ -1,4 +1,4 @@
-"""A Trainer callback that redraws the loss and score curves in place while training runs."""
+"""Trainer callbacks that show training as it runs: live curves and a progress bar in a notebook, a line per epoch in a terminal."""
 
 from transformers import TrainerCallback
 from transformers.utils.notebook import NotebookProgressCallback
@@ -14,11 +14,15 @@ class LiveCurves(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         from IPython import get_ipython
-        from IPython.display import display
 
         if get_ipython() is not None and state.is_world_process_zero:
             self.axes = {"steps": state.max_steps, "epochs": args.num_train_epochs}  # the whole run, from the start
-            self.figure = plot_history([], title="Training (live)", **self.axes)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        from IPython.display import display
+
+        if self.axes and self.handle is None:  # after the first step: below the progress bar, which shows then
+            self.figure = plot_history(state.log_history, title="Training (live)", **self.axes)
             self.handle = display(self.figure, display_id=True)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
