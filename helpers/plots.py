@@ -25,14 +25,16 @@ def plot_pair_lengths(dataset, split: str = "train"):
     return fig
 
 
-def plot_padding(results: dict[str, dict[str, float]]):
-    """Pad-token share and forward time, side by side, for each padding strategy (lesson 3)."""
+def plot_padding(results: dict[str, dict]):
+    """Pad-token share and forward time (median, error bars fastest to slowest), for each padding (lesson 3)."""
     names = list(results)
     fig, (left, right) = plt.subplots(1, 2)
     left.bar(names, [100 * results[n]["pad_share"] for n in names], color=["tab:gray", "tab:green"])
     left.set(ylabel="% of tokens that are padding", title="Wasted tokens")
-    right.bar(names, [results[n]["seconds"] for n in names], color=["tab:gray", "tab:green"])
-    right.set(ylabel="seconds", title="One forward pass over the split")
+    times = [results[n]["seconds"] for n in names]  # a Timing each: median, low, high
+    spread = [[t.median - t.low for t in times], [t.high - t.median for t in times]]
+    right.bar(names, [t.median for t in times], yerr=spread, capsize=6, color=["tab:gray", "tab:green"])
+    right.set(ylabel="seconds", title=f"Forward pass, median of {len(times[0].runs)} runs")
     fig.tight_layout()
     return fig
 
