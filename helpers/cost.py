@@ -52,9 +52,9 @@ def arithmetic_per_token(checkpoint: Checkpoint) -> float:
 
 def pair_tokens(raw, split: str) -> list[int]:
     """About how many tokens each pair of a split becomes, from its words: nothing to load (lesson 4)."""
-    rows = raw[split]
-    return [SPECIAL_TOKENS + round(TOKENS_PER_WORD * (len(a.split()) + len(b.split())))
-            for a, b in zip(rows["sentence1"], rows["sentence2"])]
+    from helpers.plots import pair_lengths
+
+    return [SPECIAL_TOKENS + round(TOKENS_PER_WORD * words) for words in pair_lengths(raw, split)]
 
 
 def padded_tokens(lengths: list[int], batch_size: int, grouped: bool, multiple: int | None, max_length: int) -> int:

@@ -51,8 +51,9 @@ class TrainingControls:
 
     def check_unchanged(self) -> None:
         """Refuse to train on settings the widgets no longer show, in one sentence that says which cells to run (lesson 4)."""
-        if self.changed():
-            raise CourseError(f"The widgets changed ({', '.join(self.changed())}) after the settings were read: "
+        changes = self.changed()
+        if changes:
+            raise CourseError(f"The widgets changed ({', '.join(changes)}) after the settings were read: "
                               "run the cells from `settings = controls.settings()` down to train with them.")
 
     def estimate(self):
