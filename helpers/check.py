@@ -1,0 +1,188 @@
+"""The lessons' exercise checks: `check.exercise_2_2(answer, ...)` says right, or what is wrong and a hint, never the answer.
+
+Each check computes the right answer itself, from the data and objects the learner's own lesson holds, so it holds for the
+shipped sample, the GLUE folder and the Hub alike. A check returns a `Verdict`: true when right; shown, it is one line.
+"""
+
+from dataclasses import dataclass
+
+TOLERANCE = 0.005  # shares and scores count as right within half a percentage point
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check's answer: right or not, and the line the learner reads (lessons 1 to 5)."""
+
+    right: bool
+    line: str
+
+    def __bool__(self) -> bool:
+        return self.right
+
+    def __repr__(self) -> str:
+        return self.line
+
+
+def _right(line: str) -> Verdict:
+    return Verdict(True, f"✓ Right: {line}")
+
+
+def _wrong(problem: str, hint: str) -> Verdict:
+    return Verdict(False, f"✗ Not yet: {problem} Hint: {hint}")
+
+
+def _missing(what: str) -> Verdict | None:
+    if what is None or what is ...:
+        return Verdict(False, "Write your answer in the cell above the check (it still holds None), then run the check again.")
+    return None
+
+
+def _share(value) -> float:
+    """A share given as 0.42 or as 42 (percent) (lesson 3)."""
+    value = float(value)
+    return value / 100 if value > 1 else value
+
+
+def exercise_1_1(raw, answer) -> Verdict:
+    """How many training pairs are labelled `equivalent`? (lesson 1)"""
+    if (missing := _missing(answer)) is not None:
+        return missing
+    labels = list(raw["train"]["label"])
+    right, other = labels.count(1), labels.count(0)
+    if answer == right:
+        return _right(f"{right:,} of the {len(labels):,} training pairs are paraphrases.")
+    if answer == other:
+        return _wrong("that is how many pairs are *not* paraphrases.", "label 1 is `equivalent`: look at `label_names`.")
+    if answer == len(labels):
+        return _wrong("that counts every training pair.", "keep only the pairs whose label is 1.")
+    if answer in (sum(list(split["label"]).count(1) for split in raw.values()), list(raw["validation"]["label"]).count(1)):
+        return _wrong("that counts another split too, or instead.", 'count in `raw["train"]` only.')
+    return _wrong(f"that is too {'high' if answer > right else 'low'}.", 'count the 1s in `raw["train"]["label"]`.')
+
+
+def exercise_1_2(raw, words, split) -> Verdict:
+    """How many words has the longest pair, both sentences together, and which split holds it? (lesson 1)"""
+    from helpers.plots import pair_lengths
+
+    if (missing := _missing(words) or _missing(split)) is not None:
+        return missing
+    longest = {name: max(pair_lengths(raw, name)) for name in raw}
+    right = max(longest.values())
+    if words == right and longest.get(split) == right:
+        return _right(f"{right} words, in {split}.")
+    if words == right:
+        return _wrong(f"{right} words is right, but {split!r} does not hold a pair that long.", "look at every split: "
+                      "`pair_lengths(raw, name)` for each name in `raw`.")
+    if split in longest and words == longest[split]:
+        return _wrong(f"that is the longest pair of {split}, but another split holds a longer one.", "look at all three splits.")
+    singles = max(max(len(s.split()) for s in raw[name][column]) for name in raw for column in ("sentence1", "sentence2"))
+    if words == singles:
+        return _wrong("that is the longest single sentence.", "count the words of both sentences of a pair together.")
+    return _wrong(f"the longest pair has {'fewer' if words > right else 'more'} words than that.",
+                  "split each sentence on spaces, add both sentences' counts, and take the largest over every split.")
+
+
+def exercise_2_2(second_length, tokenizer) -> Verdict:
+    """A function that says how many tokens of an encoded pair belong to its second sentence, `[SEP]` included (lesson 2)."""
+    if (missing := _missing(second_length)) is not None:
+        return missing
+    pairs = [("The mayor resigned.", "He quit on Monday after a long dispute."), ("Rates rose.", "Rates went up."),
+             ("It rained all day in the north of the country.", "Rain.")]
+    for first, second in pairs:
+        encoding = tokenizer(first, second)
+        right, first_part = sum(encoding["token_type_ids"]), encoding["token_type_ids"].count(0)
+        try:
+            given = second_length(encoding)
+        except Exception as error:  # the learner's function may fail in any way; say how, in one line
+            return _wrong(f"your function raised {type(error).__name__}: {error}.", "it gets what `tokenizer(first, second)` returns.")
+        if given != right:
+            if given == first_part:
+                problem = "that counts the first sentence's tokens, with [CLS] and the first [SEP]."
+            elif given == right - 1:
+                problem = "that leaves out the [SEP] that closes the second sentence."
+            else:
+                problem = f"for ({first!r}, {second!r}) it gives {given!r}."
+            return _wrong(problem, "`encoding[\"token_type_ids\"]` marks the second sentence's tokens with 1.")
+    return _right(f"it counts the second sentence on {len(pairs)} different pairs.")
+
+
+def exercise_3_1(examples, collator, batch_size, share) -> Verdict:
+    """The share of padding when the examples are sorted by length before they are cut into batches (lesson 3)."""
+    from helpers.tokens import batches, pad_share
+
+    if (missing := _missing(share)) is not None:
+        return missing
+    ordered = sorted(examples, key=lambda example: len(example["input_ids"]))
+    right, unsorted = pad_share(batches(ordered, collator, batch_size)), pad_share(batches(examples, collator, batch_size))
+    if abs(_share(share) - right) <= TOLERANCE:
+        return _right(f"{right:.1%} padding, against {unsorted:.1%} unsorted.")
+    if abs(_share(share) - unsorted) <= TOLERANCE:
+        return _wrong("that is the share without sorting.", "sort `examples` by `len(example[\"input_ids\"])` first.")
+    return _wrong(f"that is too {'high' if _share(share) > right else 'low'}.",
+                  "cut the sorted examples with `batches(sorted_examples, collator, BATCH_SIZE)`, then `pad_share`.")
+
+
+def exercise_3_3(examples, tokenizer, shape) -> Verdict:
+    """The shape of `input_ids` when the collator pads `examples` to a multiple of 8 tokens (lesson 3)."""
+    from transformers import DataCollatorWithPadding
+
+    if (missing := _missing(shape)) is not None:
+        return missing
+    right = tuple(DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)(examples)["input_ids"].shape)
+    plain = tuple(DataCollatorWithPadding(tokenizer)(examples)["input_ids"].shape)
+    shape = tuple(shape)
+    if shape == right:
+        return _right(f"{right}: {plain[1]} tokens rounded up to {right[1]}.")
+    if shape == plain:
+        return _wrong("that is the shape without `pad_to_multiple_of`.", "the length is rounded *up* to a multiple of 8.")
+    if len(shape) != 2 or shape[0] != right[0]:
+        return _wrong("the shape is (pairs, tokens): one row per pair.", f"the batch holds {len(examples)} pairs.")
+    return _wrong(f"{shape[1]} tokens is not the length it pads to.", "the longest pair's tokens, rounded up to a multiple of 8.")
+
+
+def exercise_4_1(trainer, answer) -> Verdict:
+    """How many optimizer steps `trainer.train()` takes for these settings, before training (lesson 4)."""
+    import math
+
+    if (missing := _missing(answer)) is not None:
+        return missing
+    per_epoch = len(trainer.get_train_dataloader())
+    epochs = math.ceil(trainer.args.num_train_epochs)
+    right = per_epoch * epochs
+    if answer == right:
+        return _right(f"{per_epoch} steps per epoch, {right} in all: the progress bar will count to {right}.")
+    rows, size = len(trainer.train_dataset), trainer.args.per_device_train_batch_size
+    if answer == per_epoch and epochs > 1:
+        return _wrong("that is one epoch's steps.", "the Trainer takes that many steps in every epoch.")
+    if answer == rows // size * epochs and rows % size:
+        return _wrong("the last, smaller batch of each epoch is a step too.", "round the division up.")
+    if answer in (rows, rows * epochs):
+        return _wrong("that counts pairs, not steps.", "each step takes one batch of BATCH_SIZE pairs.")
+    return _wrong(f"that is too {'high' if answer > right else 'low'}.", "training pairs ÷ BATCH_SIZE, rounded up, × EPOCHS.")
+
+
+def exercise_5_3(references, predictions, precision, recall) -> Verdict:
+    """Precision and recall of `equivalent` (label 1), from the labels and the model's predictions (lesson 5)."""
+    if (missing := _missing(precision) or _missing(recall)) is not None:
+        return missing
+    pairs = list(zip(map(int, references), map(int, predictions)))
+    scores = {}
+    for label in (0, 1):
+        hits = sum(truth == label and guess == label for truth, guess in pairs)
+        called, present = sum(guess == label for _, guess in pairs), sum(truth == label for truth, _ in pairs)
+        scores[label] = (hits / called if called else 0.0, hits / present if present else 0.0)
+    right, given = scores[1], (float(precision), float(recall))
+
+    def near(a, b):
+        return all(abs(x - y) <= TOLERANCE for x, y in zip(a, b))
+
+    if near(given, right):
+        lower = "precision" if right[0] < right[1] else "recall"
+        return _right(f"precision {right[0]:.3f}, recall {right[1]:.3f}: {lower} pulls F1 down.")
+    if near(given, right[::-1]):
+        return _wrong("precision and recall are swapped.", "precision divides by the pairs the model *called* equivalent.")
+    if near(given, scores[0]):
+        return _wrong("those are the scores of `not_equivalent`.", "score label 1, `equivalent`.")
+    wrong = [name for name, a, b in zip(("precision", "recall"), given, right) if abs(a - b) > TOLERANCE]
+    return _wrong(f"{' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} off.",
+                  "precision = right `equivalent` calls ÷ all `equivalent` calls; recall = ÷ all pairs that are `equivalent`.")

@@ -1,0 +1,128 @@
+"""The exercise checks: each says right to the right answer, and names the mistake of a typical wrong one without the answer."""
+
+import pytest
+
+from helpers import check
+from helpers.plots import pair_lengths
+from helpers.recipe import load_mrpc
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return load_mrpc("sample", "full")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from transformers import AutoTokenizer
+
+    from helpers.checkpoints import PACKAGED_CHECKPOINT, resolve
+
+    return AutoTokenizer.from_pretrained(resolve(PACKAGED_CHECKPOINT)[0])
+
+
+def says(verdict, right, *words):
+    """The verdict is right or not as expected, and its line holds each of `words`."""
+    assert bool(verdict) is right and all(word in repr(verdict) for word in words), repr(verdict)
+
+
+def hides(verdict, answer):
+    assert str(answer) not in repr(verdict).split("Hint:")[0].replace(",", ""), repr(verdict)
+
+
+def test_no_answer_yet_asks_for_one(raw):
+    says(check.exercise_1_1(raw, None), False, "Write your answer")
+
+
+def test_exercise_1_1_counts_equivalent_training_pairs(raw):
+    labels = list(raw["train"]["label"])
+    says(check.exercise_1_1(raw, labels.count(1)), True, "✓ Right")
+    says(check.exercise_1_1(raw, labels.count(0)), False, "*not* paraphrases")
+    says(check.exercise_1_1(raw, len(labels)), False, "every training pair")
+    wrong = check.exercise_1_1(raw, labels.count(1) + 1)
+    says(wrong, False, "too high", "Hint:")
+    hides(wrong, labels.count(1))
+
+
+def test_exercise_1_2_wants_the_longest_pair_and_its_split(raw):
+    longest = {name: max(pair_lengths(raw, name)) for name in raw}
+    split = max(longest, key=longest.get)
+    other = next(name for name in raw if longest[name] < longest[split])
+    says(check.exercise_1_2(raw, longest[split], split), True, f"{longest[split]} words, in {split}")
+    says(check.exercise_1_2(raw, longest[split], other), False, "does not hold")
+    says(check.exercise_1_2(raw, longest[other], other), False, "another split holds a longer one")
+    says(check.exercise_1_2(raw, longest[split] + 5, split), False, "fewer words")
+
+
+def test_exercise_2_2_runs_the_learners_function(tokenizer):
+    says(check.exercise_2_2(lambda encoding: sum(encoding["token_type_ids"]), tokenizer), True, "3 different pairs")
+    says(check.exercise_2_2(lambda encoding: sum(encoding["token_type_ids"]) - 1, tokenizer), False, "leaves out the [SEP]")
+    says(check.exercise_2_2(lambda encoding: encoding["token_type_ids"].count(0), tokenizer), False, "first sentence")
+    says(check.exercise_2_2(lambda encoding: encoding["nope"], tokenizer), False, "raised KeyError")
+    says(check.exercise_2_2(lambda encoding: 7, tokenizer), False, "it gives 7")
+
+
+@pytest.fixture(scope="module")
+def examples(raw, tokenizer):
+    from helpers.recipe import tokenize_dataset
+    from helpers.tokens import model_inputs
+
+    return model_inputs(tokenize_dataset(raw, tokenizer)["validation"], tokenizer)
+
+
+def test_exercise_3_1_wants_the_pad_share_of_sorted_batches(examples, tokenizer):
+    from transformers import DataCollatorWithPadding
+
+    from helpers.tokens import batches, pad_share
+
+    collator = DataCollatorWithPadding(tokenizer=tokenizer)
+    ordered = sorted(examples, key=lambda example: len(example["input_ids"]))
+    right, unsorted = pad_share(batches(ordered, collator, 16)), pad_share(batches(examples, collator, 16))
+    assert right < unsorted - 0.05  # sorting must matter, or the check could not tell the two apart
+    says(check.exercise_3_1(examples, collator, 16, right), True, "✓ Right")
+    says(check.exercise_3_1(examples, collator, 16, round(right * 100, 2)), True, "✓ Right")  # given in percent
+    says(check.exercise_3_1(examples, collator, 16, unsorted), False, "without sorting")
+    says(check.exercise_3_1(examples, collator, 16, right + 0.02), False, "too high")
+
+
+def test_exercise_3_3_wants_the_shape_padded_to_a_multiple_of_8(tokenizer):
+    three = [tokenizer("Rates rose.", "Rates went up."), tokenizer("The court met on Monday.", "On Monday the court met."),
+             tokenizer("It rained all day in the north.", "Rain fell in the north all day long.")]
+    longest = max(len(example["input_ids"]) for example in three)
+    rounded = -(-longest // 8) * 8
+    assert rounded != longest and rounded % 16, longest  # neither unpadded, nor a multiple of 16
+    says(check.exercise_3_3(three, tokenizer, (3, rounded)), True, f"rounded up to {rounded}")
+    says(check.exercise_3_3(three, tokenizer, (3, longest)), False, "without `pad_to_multiple_of`")
+    says(check.exercise_3_3(three, tokenizer, (rounded, 3)), False, "one row per pair")
+    says(check.exercise_3_3(three, tokenizer, (3, rounded + 8)), False, "is not the length")
+
+
+def test_exercise_4_1_counts_the_optimizer_steps(tiny_checkpoint, tmp_path):
+    from dataclasses import replace
+
+    from transformers import AutoTokenizer
+
+    from helpers.recipe import load_model, make_trainer, tokenize_dataset
+    from helpers.training import course_defaults
+
+    settings = replace(course_defaults(tiny_checkpoint, "smoke", "sample"), epochs=3, batch_size=10)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    tokenized = tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer)
+    trainer = make_trainer(load_model(tiny_checkpoint), tokenizer, tokenized, settings, tmp_path)
+    rows = len(tokenized["train"])
+    assert rows % 10, rows  # a last, smaller batch, so that rounding down is a different answer
+    steps = -(-rows // 10)
+    says(check.exercise_4_1(trainer, steps * 3), True, f"{steps} steps per epoch")
+    says(check.exercise_4_1(trainer, steps), False, "one epoch's steps")
+    says(check.exercise_4_1(trainer, rows // 10 * 3), False, "smaller batch")
+    says(check.exercise_4_1(trainer, rows * 3), False, "counts pairs")
+
+
+def test_exercise_5_3_wants_precision_and_recall_of_equivalent():
+    references = [1, 1, 1, 1, 0, 0, 0, 1, 0, 1]
+    predictions = [1, 1, 1, 0, 1, 0, 0, 0, 1, 0]
+    precision, recall = 3 / 5, 3 / 6  # 3 right of the 5 called equivalent; 3 found of the 6 equivalent
+    says(check.exercise_5_3(references, predictions, precision, recall), True, "recall pulls F1 down")
+    says(check.exercise_5_3(references, predictions, recall, precision), False, "swapped")
+    says(check.exercise_5_3(references, predictions, precision, 4 / 6), False, "recall is off")
+    says(check.exercise_5_3(references, predictions, 2 / 5, 2 / 4), False, "scores of `not_equivalent`")  # 2 of 5, 2 of 4
