@@ -22,6 +22,12 @@ class Verdict:
     def __repr__(self) -> str:
         return self.line
 
+    def must_be_right(self) -> "Verdict":
+        """The verdict itself, or an AssertionError when it is wrong: the solutions notebooks fail the tests then (lessons 1 to 5)."""
+        if not self.right:
+            raise AssertionError(self.line)
+        return self
+
 
 def _right(line: str) -> Verdict:
     return Verdict(True, f"✓ Right: {line}")

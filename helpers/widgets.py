@@ -135,3 +135,26 @@ def pair_checker(judge, first: str, second: str) -> w.VBox:
         box.observe(update, names="value")
     update()
     return w.VBox([*boxes, verdict])
+
+
+WAITING = "… waiting for this front end to answer the kernel."
+WORKING = "✓ Widgets work here: this front end drew this line, and answered the kernel."
+
+
+def widget_round_trip():
+    """A line that turns to ✓ once the front end has drawn it and sent a value back to the kernel (lesson 0)."""
+    import random
+
+    token = random.randint(1, 2**30)
+    sent, echo = w.IntText(value=token), w.IntText(value=0)
+    line = w.HTML(WAITING)
+
+    def answered(change):
+        if change["new"] == token:
+            line.value = WORKING
+
+    echo.observe(answered, names="value")
+    link = w.jsdlink((sent, "value"), (echo, "value"))  # runs in the front end: it copies the value, and sends it back
+    box = w.VBox([line])
+    box.round_trip = (sent, echo, link)  # the models the front end answers through, kept alive with the box
+    return box

@@ -118,3 +118,16 @@ def test_pair_checker_shows_the_verdict_as_you_type():
     assert "equivalent" in verdict.value and "0.75" in verdict.value
     second.value = "different"
     assert "not_equivalent" in verdict.value
+
+
+def test_the_round_trip_line_turns_only_when_the_front_end_sends_the_value_back():
+    from helpers.widgets import WAITING, WORKING, widget_round_trip
+
+    box = widget_round_trip()
+    (line,) = box.children
+    sent, echo, link = box.round_trip
+    assert line.value == WAITING and link.source == (sent, "value") and link.target == (echo, "value")
+    echo.set_state({"value": sent.value + 1})  # a message from a front end that copied something else
+    assert line.value == WAITING
+    echo.set_state({"value": sent.value})  # what the front end's link sends back, as a comm message does
+    assert line.value == WORKING

@@ -75,7 +75,7 @@ def lesson_table(repo: str) -> str:
 
 
 def updated_notebook(path: Path, repo: str) -> str:
-    """A lesson's JSON with its badge line and its setup cell up to date, written as nbformat writes it (README)."""
+    """A lesson's (or its solutions') JSON with its badge line and setup cell up to date, as nbformat writes it (README)."""
     import nbformat
 
     notebook = nbformat.reads(path.read_text(), as_version=4)
@@ -83,7 +83,8 @@ def updated_notebook(path: Path, repo: str) -> str:
     body = [line for line in first[1:] if not line.startswith("[![Open In Colab]")]
     while body and not body[0].strip():
         body.pop(0)
-    notebook["cells"][0]["source"] = "\n".join([first[0], "", badges(path.name, repo), "", *body])
+    name = str(path.relative_to(NOTEBOOKS))  # 01_load.ipynb, or solutions/01_load.ipynb
+    notebook["cells"][0]["source"] = "\n".join([first[0], "", badges(name, repo), "", *body])
     setup = next(cell for cell in notebook["cells"] if cell["cell_type"] == "code")
     setup["source"] = setup_cell(repo)
     text = nbformat.writes(notebook)
@@ -98,7 +99,8 @@ def updated_readme(repo: str) -> str:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     repo, stale = repository(), []
-    targets = {path: updated_notebook(path, repo) for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))}
+    lessons = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(NOTEBOOKS.glob("solutions/[0-9][0-9]_*.ipynb"))
+    targets = {path: updated_notebook(path, repo) for path in lessons}
     targets[ROOT / "README.md"] = updated_readme(repo)
     for path, text in targets.items():
         if path.read_text() != text:
