@@ -39,7 +39,7 @@ def _wrong(problem: str, hint: str) -> Verdict:
 
 def _missing(what: str) -> Verdict | None:
     if what is None or what is ...:
-        return Verdict(False, "Write your answer in the cell above the check (it still holds None), then run the check again.")
+        return Verdict(False, "Write your answer in place of None in this cell, then run it again.")
     return None
 
 

@@ -224,3 +224,38 @@ def verdict_problems(page, notebook: str) -> list[str]:
         if wait_for_change(verdict, before, timeout=8) != before:
             return []
     return [f"{notebook}: typing {len(PAIRS)} different pairs in the text boxes never changed the verdict ({before.strip()!r})"]
+
+
+def round_trip_problems(page, notebook: str) -> list[str]:
+    """Lesson 0: the widget check's line turns to ✓, which it does only once the browser has answered the kernel."""
+    try:
+        page.locator(f"{CURRENT} .widget-html", has_text="Widgets work here").first.wait_for(state="visible", timeout=20_000)
+    except Exception:  # Playwright's TimeoutError
+        shown = page.locator(f"{CURRENT} .widget-html").all_text_contents()
+        return [f"{notebook}: the widget check never turned to ✓ (it shows {shown or 'no widget'})"]
+    return []
+
+
+def exercise_problems(page, notebook: str) -> list[str]:
+    """Lesson 1: a hint stays folded until its summary is clicked; a wrong answer typed into a check cell gets ✗ and a hint."""
+    found, hint = [], page.locator(f"{CURRENT} details").first
+    if not hint.count():
+        return [f"{notebook}: no folded hint (a <details> element) is shown"]
+    if hint.evaluate("element => element.open"):
+        found.append(f"{notebook}: a hint is open before its summary is clicked")
+    hint.locator("summary").click()
+    if not hint.evaluate("element => element.open"):
+        found.append(f"{notebook}: clicking a hint's summary does not open it")
+    cell = page.locator(f"{CURRENT} .jp-CodeCell", has_text="check.exercise_1_1(raw, answer)").first
+    if "in place of None" not in cell.text_content():
+        found.append(f"{notebook}: the check of exercise 1.1, run with no answer, does not ask for one")
+    cell.locator(".cm-line", has_text="answer = None").first.click()
+    page.keyboard.press("Home")
+    page.keyboard.press("Shift+End")
+    page.keyboard.type("answer = 1")  # a learner's wrong answer
+    page.keyboard.press("Shift+Enter")
+    try:
+        cell.locator(".jp-OutputArea-output", has_text="✗ Not yet").first.wait_for(state="visible", timeout=20_000)
+    except Exception:  # Playwright's TimeoutError
+        found.append(f"{notebook}: a wrong answer to exercise 1.1 did not get '✗ Not yet' ({cell.text_content()[-300:]!r})")
+    return found

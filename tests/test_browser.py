@@ -7,13 +7,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_checks import Expect, ProgressWatch, cost_problems, problems, verdict_problems
+from browser_checks import Expect, ProgressWatch, cost_problems, exercise_problems, problems, round_trip_problems, verdict_problems
 from browser_lab import ROOT, find_chromium, missing_browser, open_notebook, run_all, screenshots, start_lab, stop_lab
 
 # Seconds for Run All of one lesson: lesson 4, the longest, takes about a minute and a half on a busy 2-core machine.
 LESSON_TIMEOUT = float(os.environ.get("BROWSER_LESSON_TIMEOUT") or 240)
 LESSONS = [  # in order (lesson 5 evaluates the run lesson 4 saved), each with what a learner then tries by hand
-    (Expect("01_load.ipynb", images=1, dollar_table=True), None),  # the pair-length histogram; pairs with $ amounts
+    (Expect("00_check.ipynb", images=0), round_trip_problems),  # the pre-flight lines; the widget check turns to ✓
+    (Expect("01_load.ipynb", images=1, dollar_table=True), exercise_problems),  # the histogram; pairs with $ amounts
     (Expect("02_tokenize.ipynb", images=0), None),
     (Expect("03_pad.ipynb", images=1), None),  # wasted tokens and forward time, side by side
     (Expect("04_train.ipynb", images=1, progress=True), cost_problems),  # the live curves, redrawn in place

@@ -31,7 +31,7 @@ def hides(verdict, answer):
 
 
 def test_no_answer_yet_asks_for_one(raw):
-    says(check.exercise_1_1(raw, None), False, "Write your answer")
+    says(check.exercise_1_1(raw, None), False, "in place of None")
 
 
 def test_exercise_1_1_counts_equivalent_training_pairs(raw):

@@ -117,7 +117,7 @@ def test_helpers_import_nothing_from_tools_and_no_two_modules_import_each_other(
     assert not cycles, f"modules that import themselves through others: {cycles}"
 
 
-@pytest.mark.parametrize("folder", ["helpers", "tools", "tests", "notebooks", "benchmarks", "binder"])
+@pytest.mark.parametrize("folder", ["helpers", "tools", "tests", "notebooks", "benchmarks", "binder", "docs"])
 def test_each_folder_has_a_readme_that_names_each_file(folder):
     readme = (ROOT / folder / "README.md").read_text()
     files = [p.name for p in sorted((ROOT / folder).iterdir()) if p.is_file() and p.name not in ("README.md", "__init__.py")]
