@@ -192,3 +192,65 @@ def exercise_5_3(references, predictions, precision, recall) -> Verdict:
     wrong = [name for name, a, b in zip(("precision", "recall"), given, right) if abs(a - b) > TOLERANCE]
     return _wrong(f"{' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} off.",
                   "precision = right `equivalent` calls ÷ all `equivalent` calls; recall = ÷ all pairs that are `equivalent`.")
+
+
+def _tiny_classifier():
+    """A tiny BERT without dropout, the same weights every call: gradients that depend only on the batches (lesson 6)."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, num_labels=2)
+    return BertForSequenceClassification(config)
+
+
+def _weights_after(step, batch_groups) -> "torch.Tensor":
+    """The classifier's weights after `step(model, optimizer, batches)` ran on each group of batches, with plain SGD."""
+    import torch
+
+    model = _tiny_classifier()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    for batches in batch_groups:
+        step(model, optimizer, batches)
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def exercise_6_1(accumulated_step) -> Verdict:
+    """A step over several batches that moves the weights as one step over all their pairs at once would (lesson 6)."""
+    import torch
+
+    if (missing := _missing(accumulated_step)) is not None:
+        return missing
+    generator = torch.Generator().manual_seed(1)
+
+    def batch():
+        return {"input_ids": torch.randint(0, 50, (4, 6), generator=generator),
+                "labels": torch.randint(0, 2, (4,), generator=generator)}
+
+    groups = [[batch(), batch()], [batch(), batch()]]  # two steps, each over two batches of 4 pairs
+
+    def one_big_batch(model, optimizer, batches, scale=1.0, clear=False):
+        for part in batches:
+            if clear:
+                optimizer.zero_grad()
+            (model(**part).loss * scale).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+    try:
+        given = _weights_after(accumulated_step, groups)
+    except Exception as error:  # the learner's function may fail in any way; say how, in one line
+        return _wrong(f"your function raised {type(error).__name__}: {error}.", "it gets a model, an optimizer and a list of batches.")
+    right = _weights_after(lambda m, o, b: one_big_batch(m, o, b, 1 / len(b)), groups)
+    if torch.allclose(given, right, atol=1e-6):
+        return _right("two batches, one step, the same weights as one batch of all their pairs.")
+    start = _weights_after(lambda m, o, b: None, groups)
+    if torch.allclose(given, start):
+        return _wrong("the weights did not move.", "call `optimizer.step()` once, after the backward pass of every batch.")
+    if torch.allclose(given, _weights_after(lambda m, o, b: one_big_batch(m, o, b), groups), atol=1e-6):
+        return _wrong("the step is as large as two batches' steps.", "divide each batch's loss by the number of batches.")
+    if torch.allclose(given, _weights_after(lambda m, o, b: one_big_batch(m, o, b, 1 / len(b), clear=True), groups), atol=1e-6):
+        return _wrong("only the last batch counts.", "clear the gradients after the step, not between the batches.")
+    return _wrong("the weights end elsewhere than one step over all the pairs would take them.",
+                  "for each batch: loss ÷ number of batches, backward; then one step, then clear the gradients.")

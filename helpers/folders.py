@@ -12,7 +12,7 @@ CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors", "optimizer.pt", "
 _LOCKS: dict[str, int] = {}  # folders this process holds, and the open lock file of each
 
 
-def start_run(settings, raw, model, run_dir=None, resume: bool = False) -> tuple[Path, str | None]:
+def start_run(settings, raw, model, run_dir=None, resume: bool = False, label: str = "") -> tuple[Path, str | None]:
     """The run's folder, agreed by every process, locked, with what the run uses; and the checkpoint to resume from (lesson 4)."""
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
@@ -29,7 +29,7 @@ def start_run(settings, raw, model, run_dir=None, resume: bool = False) -> tuple
             settings.check_steps(raw["train"].num_rows, state.num_processes)
             used = {"source": settings.source, "data": fingerprint(raw),
                     "checkpoint": {"name": settings.checkpoint, "from": model.name_or_path, "parameters": model.num_parameters()}}
-            chosen[:2] = prepare(settings, used, run_dir, resume)
+            chosen[:2] = prepare(settings, used, run_dir, resume, label)
         except CourseError as error:
             chosen[2] = str(error)
         except OSError as error:  # said to every process, so that none waits for the main one forever
@@ -42,9 +42,9 @@ def start_run(settings, raw, model, run_dir=None, resume: bool = False) -> tuple
     return Path(chosen[0]), chosen[1]
 
 
-def prepare(settings, used: dict, run_dir, resume: bool) -> tuple[str, str | None]:
+def prepare(settings, used: dict, run_dir, resume: bool, label: str = "") -> tuple[str, str | None]:
     """Make or check the folder, lock it, record settings and what is used; find where to resume (lesson 4)."""
-    folder = Path(run_dir) if run_dir else new_run_dir(settings)
+    folder = Path(run_dir) if run_dir else new_run_dir(settings, label)
     writable_folder(folder)
     lock(folder)
     leftover(folder)

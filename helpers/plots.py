@@ -84,6 +84,27 @@ def plot_history(history: list[dict], fig=None, title: str = "Training", steps: 
     return fig
 
 
+def plot_side_by_side(histories: dict[str, list[dict]], title: str = "Two runs, the same settings"):
+    """The training and validation loss of several runs on one pair of axes, and their validation F1 by epoch (lesson 6)."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (loss_ax, score_ax) = plt.subplots(1, 2, figsize=(9, 3.4))
+    plt.close(fig)  # drawn where the caller shows it, not twice
+    for (name, history), color in zip(histories.items(), ("tab:blue", "tab:orange", "tab:green")):
+        train = [(e["step"], e["loss"]) for e in history if "loss" in e]
+        evals = [e for e in history if "eval_loss" in e]
+        loss_ax.plot(*zip(*train), color=color, alpha=0.6, label=f"{name}: training")
+        loss_ax.plot([e["step"] for e in evals], [e["eval_loss"] for e in evals], "o--", color=color, label=f"{name}: validation")
+        score_ax.plot([e["epoch"] for e in evals], [e["eval_f1"] for e in evals], "o-", color=color, label=name)
+    loss_ax.set(xlabel="step", ylabel="loss", title=title)
+    score_ax.set(xlabel="epoch", ylabel="validation F1", ylim=(0, 1.05), title="Validation F1")
+    for ax in (loss_ax, score_ax):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        ax.legend(loc="best", fontsize="small", framealpha=0.8)
+    fig.tight_layout()
+    return fig
+
+
 def plot_confusion(references, predictions, names):
     """The confusion matrix of a run's validation predictions (lesson 5)."""
     from sklearn.metrics import ConfusionMatrixDisplay

@@ -37,10 +37,10 @@ class UnreadableRun(CourseError):
         self.what, self.todo = what, todo
 
 
-def new_run_dir(settings) -> Path:
-    """A fresh folder for a run, named by checkpoint, epochs, date and time, its settings written first (lesson 4)."""
+def new_run_dir(settings, label: str = "") -> Path:
+    """A fresh folder for a run, named by checkpoint, epochs, `label`, date and time, its settings written first (lesson 4)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = output_dir("runs") / f"{Path(settings.checkpoint).name}-{settings.epochs}ep-{stamp}"
+    base = output_dir("runs") / f"{Path(settings.checkpoint).name}-{settings.epochs}ep{'-' + label if label else ''}-{stamp}"
     path, n = base, 1
     while path.exists():
         path, n = base.with_name(f"{base.name}-{n}"), n + 1
@@ -79,24 +79,29 @@ def peak_gpu_mb() -> dict:
 
 def save_run(trainer, settings) -> Path:
     """Save model, tokenizer, log history, metrics and the loss curve into the run's folder (lesson 4)."""
-    from helpers.plots import plot_history
-
     path = Path(trainer.args.output_dir)
     trainer.save_model(str(path / STAGING))  # a kill now leaves the last checkpoint and no half-written model
     if trainer.is_world_process_zero():
-        for saved in sorted((path / STAGING).iterdir()):
-            saved.replace(path / saved.name)
-        (path / STAGING).rmdir()
-        shareable(path)
-        history = trainer.state.log_history
-        final = [entry for entry in history if "eval_loss" in entry][-1]
-        train = [entry for entry in history if "train_runtime" in entry][-1]
-        metrics = {**final, "train_runtime": train["train_runtime"], "peak_rss_mb": round(peak_memory_mb()), **peak_gpu_mb()}
-        write_json(path / "log_history.json", history)
-        plot_history(history, title=path.name).savefig(path / "loss_curve.png", dpi=120, bbox_inches="tight")
-        write_json(path / "metrics.json", metrics)  # last: a run with metrics.json is finished
-        print(f"Saved the run in {path}")
+        finish_run(path, trainer.state.log_history)
     return path
+
+
+def finish_run(path: Path, history: list[dict], trained_by: str = "Trainer") -> None:
+    """Move the staged model into the run folder, then write its history, curves and, last, its metrics (lessons 4 and 6)."""
+    from helpers.plots import plot_history
+
+    for saved in sorted((path / STAGING).iterdir()):
+        saved.replace(path / saved.name)
+    (path / STAGING).rmdir()
+    shareable(path)
+    final = [entry for entry in history if "eval_loss" in entry][-1]
+    train = [entry for entry in history if "train_runtime" in entry][-1]
+    metrics = {**final, "train_runtime": train["train_runtime"], "peak_rss_mb": round(peak_memory_mb()), **peak_gpu_mb(),
+               "trained_by": trained_by}
+    write_json(path / "log_history.json", history)
+    plot_history(history, title=path.name).savefig(path / "loss_curve.png", dpi=120, bbox_inches="tight")
+    write_json(path / "metrics.json", metrics)  # last: a run with metrics.json is finished
+    print(f"Saved the run in {path}")
 
 
 def list_runs() -> list[Path]:
@@ -174,3 +179,13 @@ def check_same_data(run: Run, raw, other_data: bool = False) -> None:
         raise CourseError(f"The data from {where} is not the data run {run.name} was trained and validated on ({change}): "
                           "restore it, or set OTHER_DATA = True to evaluate on it anyway.")
     print(f"OTHER_DATA is True: the scores below are on other data than run {run.name} was trained and validated on ({change}).")
+
+
+def trainer_run_like(settings) -> Path | None:
+    """The newest finished run the Trainer trained with exactly these settings, if there is one (lesson 6)."""
+    wanted = settings.resolved().as_dict()
+    for path in reversed(list_runs()):
+        run = load_run(path)
+        if run.settings == wanted and run.metrics.get("trained_by", "Trainer") == "Trainer":
+            return path
+    return None

@@ -15,9 +15,9 @@ from helpers.errors import CourseError
 OPTIONS = ("checkpoint", "epochs", "learning_rate", "batch_size", "profile", "source")
 
 
-def parse(argv=None) -> argparse.Namespace:
+def parse(argv=None, prog: str = "python -m helpers.train", description: str = __doc__.splitlines()[0]) -> argparse.Namespace:
     """The command line: lesson 4's widgets as options, plus the run folder and --resume (command line)."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.train", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--checkpoint", help="a name from the registry, or a saved model folder (default: the course's, for this machine)")
     parser.add_argument("--epochs", type=int, help="passes over the training split (default: 3; 1 in the smoke profile)")
     parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: the course's for the checkpoint)")

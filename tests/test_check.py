@@ -126,3 +126,35 @@ def test_exercise_5_3_wants_precision_and_recall_of_equivalent():
     says(check.exercise_5_3(references, predictions, recall, precision), False, "swapped")
     says(check.exercise_5_3(references, predictions, precision, 4 / 6), False, "recall is off")
     says(check.exercise_5_3(references, predictions, 2 / 5, 2 / 4), False, "scores of `not_equivalent`")  # 2 of 5, 2 of 4
+
+
+def test_exercise_6_1_runs_the_learners_accumulation_against_one_large_batch():
+    def right(model, optimizer, batches):
+        for batch in batches:
+            (model(**batch).loss / len(batches)).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+    def undivided(model, optimizer, batches):
+        for batch in batches:
+            model(**batch).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+    def cleared(model, optimizer, batches):
+        for batch in batches:
+            optimizer.zero_grad()
+            (model(**batch).loss / len(batches)).backward()
+        optimizer.step()
+
+    def never_cleared(model, optimizer, batches):  # the second step adds the first one's gradients
+        for batch in batches:
+            (model(**batch).loss / len(batches)).backward()
+        optimizer.step()
+
+    says(check.exercise_6_1(right), True, "✓ Right")
+    says(check.exercise_6_1(lambda model, optimizer, batches: None), False, "did not move")
+    says(check.exercise_6_1(undivided), False, "divide each batch's loss")
+    says(check.exercise_6_1(cleared), False, "only the last batch counts")
+    says(check.exercise_6_1(never_cleared), False, "end elsewhere")
+    says(check.exercise_6_1(lambda model, optimizer: None), False, "raised TypeError")

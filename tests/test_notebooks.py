@@ -19,7 +19,7 @@ def code_cells(path):
 
 
 def test_the_lessons_are_there():
-    assert [p.name for p in NOTEBOOKS] == ["00_check.ipynb", "01_load.ipynb", "02_tokenize.ipynb", "03_pad.ipynb", "04_train.ipynb", "05_evaluate.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == ["00_check.ipynb", "01_load.ipynb", "02_tokenize.ipynb", "03_pad.ipynb", "04_train.ipynb", "05_evaluate.ipynb", "06_loop.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

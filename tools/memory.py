@@ -61,14 +61,19 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", default="full")
     parser.add_argument("--mem-limit", default=str(2 * 1024**3), help="MEM_LIMIT the kernels see, in bytes (default: Binder's 2 GiB)")
     parser.add_argument("--readme", action="store_true", help="only regenerate the README's table from the saved JSON")
+    parser.add_argument("lessons", nargs="*", help="only these lessons, such as 06_loop.ipynb; the others keep their saved rows")
     args = parser.parse_args(argv)
     if args.mrpc_dir and not Path(args.mrpc_dir).is_dir():
         parser.error(f"there is no folder {args.mrpc_dir}: point --mrpc-dir at the MRPC folder of the GLUE download.")
     if not args.readme:
         mrpc_dir = str(Path(args.mrpc_dir).resolve()) if args.mrpc_dir else ""  # the lessons' kernels start in notebooks/
         env = {"COURSE_PROFILE": args.profile, "MRPC_DIR": mrpc_dir, "MEM_LIMIT": args.mem_limit}
+        saved = {row["lesson"]: row for row in json.loads(RESULT.read_text())["lessons"]} if args.lessons else {}
         lessons = []
         for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+            if args.lessons and path.name not in args.lessons and path.name in saved:
+                lessons.append(saved[path.name])  # measured before, on the same machine (the date is the latest run's)
+                continue
             _, peak, seconds = execute(path.name, env)
             lessons.append({"lesson": path.name, "peak_mb": peak, "seconds": round(seconds, 1)})
             print(f"{path.name}: {peak:,} MB, {seconds:.0f} s", flush=True)

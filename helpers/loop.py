@@ -1,0 +1,51 @@
+"""python -m helpers.loop: lesson 6's hand-written training loop as one command, with the same options as helpers.train.
+
+The loop is the very code of lesson 6's cells (`accelerate_loop`, exported into helpers/recipe.py). Accelerate runs it
+unchanged on one device, under `accelerate launch --num_processes N` and under `torchrun --nproc_per_node=N`; only the
+main process writes the run folder. Unlike the Trainer, it saves no checkpoints on the way, so there is no --resume.
+"""
+
+import sys
+
+from helpers.errors import CourseError
+
+
+def run(args) -> None:
+    """Check the options and the run folder, then train with the loop and save (command line)."""
+    from helpers.recipe import accelerate_loop
+    from helpers.train import check_folder, settings_from
+
+    if args.resume:
+        raise CourseError("The loop of lesson 6 saves no checkpoints, so it cannot resume: run it again, "
+                          "or use python -m helpers.train, which can.")
+    settings = settings_from(args).resolved()
+    if args.output_dir:
+        check_folder(args.output_dir, settings, resume=False)
+    accelerate_loop(settings, run_dir=args.output_dir)
+
+
+def main(argv=None) -> int:
+    from helpers.session import quiet_libraries
+    from helpers.train import parse, say, write_failure
+
+    args = parse(argv, prog="python -m helpers.loop", description=__doc__.splitlines()[0])
+    quiet_libraries()
+    try:
+        run(args)
+    except CourseError as error:
+        say(f"error: {error}")
+        return 2
+    except KeyboardInterrupt:
+        say("Interrupted: the loop keeps no checkpoints, so the run folder holds no model; run the command again.")
+        return 130
+    except Exception as error:  # a failed write surfaces as OSError, RuntimeError (torch) or SafetensorError
+        said = write_failure(error)
+        if said is None:
+            raise
+        say(f"error: {said}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
