@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Tests run offline, on the shipped sample, with the smallest profile; outputs go to a folder of their own.
-TEST_ENV := HF_HUB_OFFLINE=1 COURSE_PROFILE=smoke MRPC_DIR= COURSE_OUTPUT=$(CURDIR)/outputs/tests
+TEST_ENV := HF_HUB_OFFLINE=1 COURSE_PROFILE=smoke MRPC_DIR= COURSE_BUNDLE= COURSE_OUTPUT=$(CURDIR)/outputs/tests
 
 .PHONY: install lab test outputs clean
 

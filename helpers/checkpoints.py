@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.bundled import bundled_checkpoint
 from helpers.errors import CourseError
 from helpers.hub import hub_status
 
@@ -46,8 +47,8 @@ def packaged_path(checkpoint: Checkpoint) -> Path | None:
 
 
 def default_checkpoint(for_training: bool = False, gpu: bool = False) -> str:
-    """The seed's bert-base-uncased where it can be had and trained; else the packaged checkpoint (lesson 2)."""
-    if not hub_status()[0] or (for_training and not gpu):
+    """The seed's bert-base-uncased where it can be had (Hub, course bundle) and trained; else the packaged one (lesson 2)."""
+    if not (hub_status()[0] or bundled_checkpoint(SEED_CHECKPOINT)) or (for_training and not gpu):
         return PACKAGED_CHECKPOINT
     return SEED_CHECKPOINT
 
@@ -64,10 +65,13 @@ ENCODERS = {"bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra",
 
 
 def resolve(name: str) -> tuple[str, str]:
-    """(where to load from, why): a local folder, the shipped package, or the Hub; never a stand-in (lesson 2)."""
+    """(where to load from, why): a folder, the course bundle, the shipped package, or the Hub; never a stand-in (lesson 2)."""
     if Path(name).expanduser().is_dir():
         return check_folder(Path(name).expanduser()), "it is a folder on this machine"
     checkpoint = lookup(name)
+    bundled = bundled_checkpoint(checkpoint.name)  # COURSE_BUNDLE, checked once; a checkpoint it lacks is looked for as before
+    if bundled is not None:
+        return check_folder(bundled), "the course bundle holds it"
     local = packaged_path(checkpoint)
     if local is not None:
         return str(local), f"the package {checkpoint.package} ships it"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from datasets import ClassLabel, DatasetDict, Features, Value
 
+from helpers.bundled import bundled_data
 from helpers.errors import CourseError
 from helpers.hub import hub_status
 from helpers.profile import Profile, get_profile, output_dir
@@ -27,9 +28,12 @@ SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 
 
 def choose_source(source: str | os.PathLike | None = None) -> tuple[str, str]:
-    """(source, why): `hub`, `sample` or a GLUE folder; the argument, else MRPC_DIR, else the Hub if it answers (lesson 1)."""
+    """(source, why): `hub`, `sample` or a GLUE folder: the argument, COURSE_BUNDLE, MRPC_DIR, the Hub, the sample (lesson 1)."""
     if source is not None:
         return str(source), "you asked for it"
+    bundled = bundled_data()  # a workshop room's bundle, checked once: it wins over MRPC_DIR and the Hub
+    if bundled is not None:
+        return str(bundled), "COURSE_BUNDLE is set"
     if os.environ.get("MRPC_DIR"):
         return os.environ["MRPC_DIR"], "MRPC_DIR is set"
     reachable, why = hub_status()

@@ -114,6 +114,18 @@ def check_output() -> Check:
     return Check("outputs", "ok", f"{folder} is writable")
 
 
+def check_bundle() -> Check:
+    """The course bundle COURSE_BUNDLE names: whole, or the file that is missing or damaged (workshops)."""
+    from helpers.bundled import describe
+    from helpers.errors import CourseError
+
+    try:
+        said = describe()
+    except CourseError as error:
+        return Check("bundle", "fail", str(error))
+    return Check("bundle", "ok", said or "not used (COURSE_BUNDLE is not set)")
+
+
 def check_data_and_model() -> tuple[list[Check], object]:
     """The data source and checkpoint lesson 4 would use, and why; the data, for the timing (lesson 0)."""
     import contextlib
@@ -176,6 +188,9 @@ def run_checks() -> list[Check]:
     checks = [check_python(), check_libraries(), check_kernel(), check_widgets(), check_output()]
     if any(c.status == "fail" for c in checks[:2]):
         return checks  # without the libraries, nothing below can run
+    checks.append(check_bundle())
+    if checks[-1].status == "fail":
+        return checks  # the data and the checkpoint would fail with the same line
     found, raw = check_data_and_model()
     checks += found
     if raw is not None:

@@ -35,10 +35,11 @@ def quiet_libraries() -> None:
 
 
 def setup(seed: int = 42) -> None:
-    """Print versions, hardware, profile and Hub access; seed everything; quiet the libraries (lesson 1)."""
+    """Print versions, hardware, profile, Hub access and the course bundle; seed everything; quiet the libraries (lesson 1)."""
     from transformers import set_seed
 
     from helpers import colab
+    from helpers.bundled import describe
     from helpers.checkpoints import default_checkpoint
     from helpers.hardware import detect, limit_heap_growth
 
@@ -51,11 +52,14 @@ def setup(seed: int = 42) -> None:
     except NameError:
         pass
     print(" · ".join(f"{name} {version}" for name, version in versions().items()))
+    bundle = describe()  # COURSE_BUNDLE: checked against its SHA256SUMS first, a damaged file named in one line
     reachable, why = hub_status()
     hardware = detect()
     if hardware.small:
         limit_heap_growth()
     print(f"{hardware} · profile {get_profile().name} · training default {default_checkpoint(True, hardware.gpu)}")
     print(f"Hub: {'online' if reachable else 'offline, ' + why} · outputs: {output_dir()}")
+    if bundle:
+        print(f"Bundle: {bundle}")
     if colab.on_colab() and not hardware.gpu:
         print("No GPU: training will be slow. On Colab, click Runtime → Change runtime type → T4 GPU, then run this cell again.")

@@ -23,7 +23,7 @@ def parse(argv=None, prog: str = "python -m helpers.train", description: str = _
     parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: the course's for the checkpoint)")
     parser.add_argument("--batch-size", type=int, help="pairs per step and per process (default: 32; 16 on a small CPU machine)")
     parser.add_argument("--profile", help="full or smoke (default: COURSE_PROFILE, else full)")
-    parser.add_argument("--source", help="hub, sample or a GLUE MRPC folder (default: MRPC_DIR, else the Hub, else the sample)")
+    parser.add_argument("--source", help="hub, sample or a GLUE MRPC folder (default: COURSE_BUNDLE, else MRPC_DIR, else the Hub, else the sample)")
     parser.add_argument("--output-dir", type=Path, help="the run folder (default: a new one under outputs/runs/)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last checkpoint")
     return parser.parse_args(argv)

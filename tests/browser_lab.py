@@ -88,7 +88,7 @@ def start_lab(root: Path, output: Path, scratch: Path, timeout: float = 60) -> L
     """JupyterLab serving `root` on a free localhost port, its lessons offline, smoke-sized, writing under `output`."""
     token = os.urandom(16).hex()
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "MRPC_DIR": "", "COURSE_OUTPUT": str(output),
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "MRPC_DIR": "", "COURSE_BUNDLE": "", "COURSE_OUTPUT": str(output),
            "JUPYTERLAB_SETTINGS_DIR": str(lab_settings(scratch / "settings")),
            "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
     command = [str(Path(sys.executable).parent / "jupyter-lab"), "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",

@@ -12,6 +12,7 @@ def offline_course(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_PROFILE", "smoke")
     monkeypatch.setenv("COURSE_OUTPUT", str(tmp_path / "outputs"))
     monkeypatch.delenv("MRPC_DIR", raising=False)
+    monkeypatch.delenv("COURSE_BUNDLE", raising=False)  # a bundle set in the shell would replace the tests' data
     monkeypatch.delenv("HF_ENDPOINT", raising=False)
     hub._status.cache_clear()
     yield

@@ -19,6 +19,7 @@ LESSONS = [  # in order (lesson 5 evaluates the run lesson 4 saved), each with w
     (Expect("03_pad.ipynb", images=1), None),  # wasted tokens and forward time, side by side
     (Expect("04_train.ipynb", images=1, progress=True), cost_problems),  # the live curves, redrawn in place
     (Expect("05_evaluate.ipynb", images=2), verdict_problems),  # the scores per epoch, the confusion matrix
+    (Expect("06_loop.ipynb", images=1), None),  # the loop's run beside lesson 4's, on one pair of axes
 ]
 
 

@@ -1,0 +1,281 @@
+"""The offline bundle of a workshop room: built whole, damage named in one line, and used by the lessons and the command line."""
+
+import errno
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import helpers
+from helpers import CourseError, bundle, bundled, checkpoints, data, metrics, preflight
+from helpers.bundled import METRIC, SUMS
+from helpers.checkpoints import PACKAGED_CHECKPOINT, SEED_CHECKPOINT, default_checkpoint, resolve
+from helpers.data import choose_source, read_glue_folder, read_sample
+from helpers.metrics import LOCAL_METRIC, metric_source
+
+SAMPLE_SIZES = {"train": 60, "validation": 20, "test": 10}  # unlike the shipped sample's, cut to 64 and 32 in the smoke profile
+AGAIN = "copy the bundle again from the instructor's drive"
+ONLY_PACKAGED = ["--checkpoint", PACKAGED_CHECKPOINT]
+
+
+@pytest.fixture(autouse=True)
+def no_bundle_yet(monkeypatch):
+    """No COURSE_BUNDLE from the shell, and no bundle remembered as whole from another test."""
+    monkeypatch.delenv("COURSE_BUNDLE", raising=False)
+    monkeypatch.setattr(bundled, "_WHOLE", {})
+
+
+@pytest.fixture
+def built(tmp_path, glue_folder) -> Path:
+    """A bundle of the tiny GLUE folder and the packaged checkpoint."""
+    return bundle.build(tmp_path / "bundle", mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT])
+
+
+@pytest.fixture(scope="module")
+def room(tmp_path_factory) -> Path:
+    """A bundle a lesson can train on: 60, 20 and 10 pairs of the shipped sample as a GLUE folder, and the packaged checkpoint."""
+    folder = tmp_path_factory.mktemp("glue") / "MRPC"
+    folder.mkdir()
+    for (split, columns), name in zip(read_sample().items(), ("train.tsv", "dev.tsv", "test.tsv")):
+        rows = list(zip(columns["label"], columns["sentence1"], columns["sentence2"]))[: SAMPLE_SIZES[split]]
+        lines = [("index" if split == "test" else "Quality") + "\t#1 ID\t#2 ID\t#1 String\t#2 String"]
+        lines += [f"{n if split == 'test' else label}\t{2 * n}\t{2 * n + 1}\t{one}\t{two}"
+                  for n, (label, one, two) in enumerate(rows)]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return bundle.build(tmp_path_factory.mktemp("room") / "bundle", mrpc_dir=str(folder), names=[PACKAGED_CHECKPOINT])
+
+
+def files_in(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_build_writes_the_glue_layout_checkpoint_metric_and_sums_that_verify_accepts(tmp_path, glue_folder, capsys):
+    out = tmp_path / "bundle"
+    assert bundle.main(["build", str(out), "--mrpc-dir", str(glue_folder), *ONLY_PACKAGED]) == 0
+    assert f"COURSE_BUNDLE={out}" in capsys.readouterr().out
+    for name in ("train.tsv", "dev.tsv", "test.tsv"):
+        assert (out / "data" / "MRPC" / name).read_bytes() == (glue_folder / name).read_bytes()
+    model = out / "checkpoints" / PACKAGED_CHECKPOINT
+    assert {"config.json", "model.safetensors", "tokenizer.json", "vocab.txt"} <= files_in(model)
+    assert (out / METRIC).read_bytes() == LOCAL_METRIC.read_bytes()
+    manifest = json.loads((out / "bundle.json").read_text())
+    assert manifest["data"] == {"from": str(glue_folder), "pairs": {"train": 3, "validation": 1, "test": 2}}
+    assert list(manifest["checkpoints"]) == [PACKAGED_CHECKPOINT] and manifest["wheels"] is None
+    assert "export COURSE_BUNDLE=" in (out / "README.md").read_text()
+    lines = (out / SUMS).read_text().splitlines()
+    assert all(re.fullmatch(r"[0-9a-f]{64}  \S+", line) for line in lines)
+    assert {line[66:] for line in lines} == files_in(out) - {SUMS}  # every file but itself, bundle.json included
+    if shutil.which("sha256sum"):
+        assert subprocess.run(["sha256sum", "--check", "--quiet", SUMS], cwd=out).returncode == 0
+    assert bundle.main(["verify", str(out)]) == 0
+    assert f"The course bundle at {out} is whole: {len(lines)} files match its SHA256SUMS" in capsys.readouterr().out
+    assert not list(tmp_path.glob("bundle.*"))  # no half-built folder left beside it
+
+
+def change_a_byte(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("damage, name, said", [
+    (change_a_byte, f"checkpoints/{PACKAGED_CHECKPOINT}/model.safetensors", "does not match SHA256SUMS"),
+    (Path.unlink, "data/MRPC/dev.tsv", "is missing"),
+])
+def test_a_changed_or_missing_file_is_refused_in_one_line_naming_it(built, monkeypatch, capsys, damage, name, said):
+    damage(built / name)
+    sentence = f"The course bundle at {built} is damaged: {name} {said}: {AGAIN}."
+    assert bundle.main(["verify", str(built)]) == 2
+    assert capsys.readouterr().err == f"error: {sentence}\n"
+    monkeypatch.setenv("COURSE_BUNDLE", str(built))
+    for use in (choose_source, lambda: resolve(PACKAGED_CHECKPOINT), metric_source, helpers.setup):
+        with pytest.raises(CourseError) as refused:
+            use()
+        assert str(refused.value) == sentence
+    assert preflight.check_bundle() == preflight.Check("bundle", "fail", sentence)
+    assert [check.name for check in preflight.run_checks()][-1] == "bundle"  # data and checkpoint would only say it again
+
+
+def test_a_folder_that_is_not_a_whole_bundle_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_BUNDLE", str(tmp_path / "nowhere"))
+    with pytest.raises(CourseError, match=r"^There is no folder .*nowhere: set COURSE_BUNDLE to the bundle's folder"):
+        choose_source()
+    half = tmp_path / "bundle.partial-x1"
+    (half / "data").mkdir(parents=True)
+    monkeypatch.setenv("COURSE_BUNDLE", str(half))
+    with pytest.raises(CourseError, match=rf"^{half} holds no SHA256SUMS, so it is not a whole course bundle: {AGAIN}"):
+        resolve(PACKAGED_CHECKPOINT)
+    (half / SUMS).write_text("not a checksum line\n")
+    assert bundle.main(["verify", str(half)]) == 2
+    said = f"The course bundle at {half} is damaged: line 1 of {SUMS} is not `<sha256>  <path>`: {AGAIN}."
+    assert capsys.readouterr().err == f"error: {said}\n"
+    (half / SUMS).write_text(f"{'0' * 64}  data/notes.txt\n")  # sha256sum's format, but not the list of a course bundle
+    assert bundle.main(["verify", str(half)]) == 2
+    said = f"{half} is not a course bundle ({SUMS} does not list bundle.json): {AGAIN}, or unset COURSE_BUNDLE."
+    assert capsys.readouterr().err == f"error: {said}\n"
+
+
+def test_with_course_bundle_the_data_checkpoint_and_metric_come_from_it(built, glue_folder, monkeypatch, capsys):
+    import evaluate
+
+    monkeypatch.setenv("COURSE_BUNDLE", str(built))
+    monkeypatch.setenv("MRPC_DIR", str(glue_folder))  # the bundle wins over MRPC_DIR and the Hub; an explicit source wins over it
+    monkeypatch.setattr(data, "hub_status", lambda: (True, "it answered"))
+    monkeypatch.setattr(metrics, "hub_status", lambda: (True, "it answered"))
+    assert choose_source() == (str(built / "data" / "MRPC"), "COURSE_BUNDLE is set")
+    assert choose_source("sample") == ("sample", "you asked for it")
+    assert resolve(PACKAGED_CHECKPOINT) == (str(built / "checkpoints" / PACKAGED_CHECKPOINT), "the course bundle holds it")
+    monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
+    with pytest.raises(CourseError, match="^bert-base-uncased needs the Hub"):  # a checkpoint the bundle lacks: as without it
+        resolve(SEED_CHECKPOINT)
+    assert metric_source() == (str(built / METRIC), "mrpc") and "from the course bundle's module" in capsys.readouterr().out
+    assert evaluate.load(*metric_source(quiet=True)).compute(predictions=[1, 0, 1], references=[1, 1, 1])["accuracy"] == 2 / 3
+    helpers.setup()
+    holds = f"the data, the metric and {PACKAGED_CHECKPOINT} come from it"
+    assert f"Bundle: {built}, whole (12 files match its SHA256SUMS): {holds}" in capsys.readouterr().out.splitlines()
+    assert preflight.check_bundle().status == "ok"
+
+
+def test_the_bundle_is_checked_once_per_process(built, monkeypatch):
+    hashed = []
+    monkeypatch.setattr(bundled, "digest", lambda path, real=bundled.digest: hashed.append(path) or real(path))
+    monkeypatch.setenv("COURSE_BUNDLE", str(built))
+    choose_source(), resolve(PACKAGED_CHECKPOINT), metric_source(quiet=True), default_checkpoint()
+    assert len(hashed) == len((built / SUMS).read_text().splitlines())
+
+
+def test_a_bundled_bert_base_becomes_the_default_on_a_gpu(built, monkeypatch):
+    shutil.copytree(built / "checkpoints" / PACKAGED_CHECKPOINT, built / "checkpoints" / SEED_CHECKPOINT)  # a BERT stands in
+    bundle.write_sums(built)
+    monkeypatch.setenv("COURSE_BUNDLE", str(built))
+    assert default_checkpoint(for_training=True, gpu=True) == SEED_CHECKPOINT == default_checkpoint()  # offline, yet it is here
+    assert default_checkpoint(for_training=True, gpu=False) == PACKAGED_CHECKPOINT
+    assert resolve(SEED_CHECKPOINT) == (str(built / "checkpoints" / SEED_CHECKPOINT), "the course bundle holds it")
+
+
+def test_an_offline_build_of_bert_base_is_refused_in_one_line(tmp_path, glue_folder, capsys):
+    assert bundle.main(["build", str(tmp_path / "bundle"), "--mrpc-dir", str(glue_folder)]) == 2
+    said = ("bert-base-uncased needs the Hub, and HF_HUB_OFFLINE is set: build on a machine with network, "
+            f"or bundle only the shipped checkpoint with --checkpoint {PACKAGED_CHECKPOINT}.")
+    assert capsys.readouterr().err == f"error: {said}\n"
+    assert bundle.main(["build", str(tmp_path / "bundle"), *ONLY_PACKAGED]) == 2  # and no MRPC folder either
+    assert "error: The MRPC data (no --mrpc-dir or MRPC_DIR) needs the Hub" in capsys.readouterr().err
+    assert not list(tmp_path.glob("bundle*"))
+
+
+def interrupted(folder):
+    raise KeyboardInterrupt
+
+
+def full_disk(folder):
+    raise OSError(errno.ENOSPC, "No space left on device", str(folder / SUMS))
+
+
+def test_other_files_are_refused_an_older_bundle_replaced_and_a_failed_build_leaves_nothing(tmp_path, glue_folder, monkeypatch):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(CourseError, match=f"^{other} holds files and is not a course bundle: choose a new or empty folder"):
+        bundle.build(other, mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT])
+    first = bundle.build(tmp_path / "bundle", mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT])
+    (first / "stale.txt").write_text("from the older bundle")
+    assert bundle.build(first, mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT]) == first
+    assert not (first / "stale.txt").exists() and bundled.check(first) == 12
+    monkeypatch.setattr(bundle, "write_sums", interrupted)  # Ctrl-C near the end
+    with pytest.raises(KeyboardInterrupt):
+        bundle.build(tmp_path / "new", mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT])
+    assert not list(tmp_path.glob("new*")) and not list(tmp_path.glob("bundle.*"))
+
+
+def test_a_full_disk_ends_the_build_in_one_line(tmp_path, glue_folder, monkeypatch, capsys):
+    monkeypatch.setattr(bundle, "write_sums", full_disk)
+    assert bundle.main(["build", str(tmp_path / "bundle"), "--mrpc-dir", str(glue_folder), *ONLY_PACKAGED]) == 2
+    said = capsys.readouterr().err
+    assert re.fullmatch(r"error: Could not write \S+/SHA256SUMS \(No space left on device\): free some space, or choose a folder "
+                        r"you can write to.\n", said), said
+    assert not list(tmp_path.glob("bundle*"))
+
+
+def test_mrpc_from_the_hub_is_written_in_the_glue_layout(tmp_path, monkeypatch):
+    import datasets
+
+    from helpers.data import FEATURES
+
+    hub = read_sample()
+    hub["train"]["sentence1"][0] = "A tab\there and a line end\nthere ."
+
+    def load_dataset(*args):
+        assert args == ("nyu-mll/glue", "mrpc")
+        return datasets.DatasetDict({split: datasets.Dataset.from_dict(rows, features=FEATURES) for split, rows in hub.items()})
+
+    monkeypatch.setattr(bundle, "hub_status", lambda: (True, "it answered"))
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    out = bundle.build(tmp_path / "bundle", names=[PACKAGED_CHECKPOINT])
+    folder, header = out / "data" / "MRPC", "\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
+    assert (folder / "train.tsv").read_text().startswith(f"Quality{header}1\t0\t0\tA tab here and a line end there .\t")
+    assert (folder / "test.tsv").read_text().startswith(f"index{header}0\t0\t0\t")
+    hub["train"]["sentence1"][0] = "A tab here and a line end there ."
+    assert read_glue_folder(folder) == hub  # labels, and the test split's hidden ones, as the Hub has them
+    assert json.loads((out / "bundle.json").read_text())["data"]["from"] == "nyu-mll/glue (mrpc) on the Hugging Face Hub"
+
+
+def test_wheels_are_the_pinned_libraries_jupyterlab_and_the_build_backend(tmp_path, monkeypatch):
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    pins, extras = project["project"]["dependencies"], project["project"]["optional-dependencies"]
+    wanted = {*pins, *extras["lab"], *project["build-system"]["requires"]}
+    assert set(bundle.requirements()) == wanted
+    with monkeypatch.context() as installed:  # an installed course, not a checkout: its metadata
+        installed.setattr(bundle, "PROJECT", tmp_path / "no-checkout" / "pyproject.toml")
+        specs = ["torch==2.13.0", 'jupyterlab==4.6.6; extra == "lab"', 'pytest==9.2.0; extra == "test"']
+        installed.setattr(bundle.importlib.metadata, "requires", lambda name: specs)
+        assert bundle.requirements() == ["torch==2.13.0", "jupyterlab==4.6.6"]
+    ran = []
+    monkeypatch.setattr(bundle.subprocess, "run", lambda command, **kw: ran.append(command) or subprocess.CompletedProcess([], 0))
+    assert bundle.write_wheels(tmp_path / "wheels")["python"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert ran[0][1:6] == ["-m", "pip", "download", "--quiet", "--dest"] and set(ran[0][7:]) == wanted
+    failed = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution\n")
+    monkeypatch.setattr(bundle.subprocess, "run", lambda command, **kw: failed)
+    with pytest.raises(CourseError, match=r"^pip download failed \(ERROR: No matching distribution\): check the network, or "
+                                          r"build without --wheels.$"):
+        bundle.write_wheels(tmp_path / "wheels")
+
+
+def test_the_command_line_trains_on_the_bundle(room, tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_OUTPUT": str(tmp_path / "outputs"),
+           "MRPC_DIR": "", "COURSE_BUNDLE": str(room)}
+    command = [sys.executable, "-m", "helpers.train", "--profile", "smoke"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"Data: the GLUE MRPC files in {room}/data/MRPC, because " in done.stdout  # decided once, with the run's settings
+    (run,) = (tmp_path / "outputs" / "runs").iterdir()
+    used, settings = json.loads((run / "used.json").read_text()), json.loads((run / "settings.json").read_text())
+    assert used["source"] == settings["source"] == str(room / "data" / "MRPC") and used["data"]["train"] == SAMPLE_SIZES["train"]
+    assert used["checkpoint"]["name"] == PACKAGED_CHECKPOINT
+    assert used["checkpoint"]["from"] == str(room / "checkpoints" / PACKAGED_CHECKPOINT)
+
+
+def test_lessons_1_to_5_run_on_the_bundle_in_fresh_kernels(room, tmp_path):
+    from tools.memory import execute
+
+    env = {"HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "COURSE_OUTPUT": str(tmp_path), "MRPC_DIR": "",
+           "COURSE_BUNDLE": str(room)}
+    lessons = ("01_load.ipynb", "02_tokenize.ipynb", "03_pad.ipynb", "04_train.ipynb", "05_evaluate.ipynb")
+    printed = {name: execute(name, env, timeout=300)[0] for name in lessons}  # a failing cell raises
+    data_line = f"Data: the GLUE MRPC files in {room}/data/MRPC, because "
+    model = f"Checkpoint: {PACKAGED_CHECKPOINT} from {room}/checkpoints/{PACKAGED_CHECKPOINT}, because the course bundle holds it"
+    for name, text in printed.items():
+        assert f"Bundle: {room}, whole" in text and "CourseError" not in text, (name, text[-3000:])
+        why = "you asked for it." if name == "05_evaluate.ipynb" else "COURSE_BUNDLE is set."  # lesson 5: the run's own source
+        assert data_line + why in text, (name, text[-3000:])
+        assert (model in text) == (name in lessons[1:4]), (name, text[-3000:])  # lesson 5 loads lesson 4's run
+    first = read_glue_folder(room / "data" / "MRPC")["train"]["sentence1"][0]
+    assert first in printed["01_load.ipynb"]  # the pairs table opens with the bundle's first pair, in its order
+    assert f"Metric: GLUE MRPC accuracy and F1 from the course bundle's module {room / METRIC}" in printed["05_evaluate.ipynb"]
+    assert f"on {SAMPLE_SIZES['validation']} validation pairs" in printed["05_evaluate.ipynb"]  # 20, not the sample's 32
