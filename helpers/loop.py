@@ -25,26 +25,11 @@ def run(args) -> None:
 
 
 def main(argv=None) -> int:
-    from helpers.session import quiet_libraries
-    from helpers.train import parse, say, write_failure
+    from helpers.train import handled, parse
 
     args = parse(argv, prog="python -m helpers.loop", description=__doc__.splitlines()[0])
-    quiet_libraries()
-    try:
-        run(args)
-    except CourseError as error:
-        say(f"error: {error}")
-        return 2
-    except KeyboardInterrupt:
-        say("Interrupted: the loop keeps no checkpoints, so the run folder holds no model; run the command again.")
-        return 130
-    except Exception as error:  # a failed write surfaces as OSError, RuntimeError (torch) or SafetensorError
-        said = write_failure(error)
-        if said is None:
-            raise
-        say(f"error: {said}")
-        return 2
-    return 0
+    return handled(run, args, lambda: "Interrupted: the loop keeps no checkpoints, so its run folder holds no model; "
+                                      "run the command again.")
 
 
 if __name__ == "__main__":

@@ -135,17 +135,21 @@ def say(line: str) -> None:
 
 
 def main(argv=None) -> int:
+    return handled(run, parse(argv), interrupted)
+
+
+def handled(work, args: argparse.Namespace, stopped) -> int:
+    """Run `work(args)`; a mistake, a failed write or Ctrl-C (`stopped()` says what is left) ends in one line (command line)."""
     from helpers.session import quiet_libraries
 
-    args = parse(argv)
     quiet_libraries()
     try:
-        run(args)
+        work(args)
     except CourseError as error:
         say(f"error: {error}")
         return 2
     except KeyboardInterrupt:
-        say(interrupted())
+        say(stopped())
         return 130
     except Exception as error:  # a failed write surfaces as OSError, RuntimeError (torch) or SafetensorError
         said = write_failure(error)

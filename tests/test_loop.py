@@ -9,17 +9,11 @@ import pytest
 from helpers.recipe import accelerate_loop, train_run
 from helpers.runs import load_run, trainer_run_like
 from helpers.training import course_defaults
+from test_train_cli import cli_env, two_processes
 
 # The loop and the Trainer see the same head, batches, optimizer and schedule; dropout draws its random numbers in another
 # order, so they end close, not equal. Two seeds of the same recipe differ by more than this on the same data.
 TOLERANCE = {"eval_loss": 0.01, "eval_accuracy": 0.05, "eval_f1": 0.05, "train_loss": 0.01}
-
-
-def cli_env(tmp_path):
-    import os
-
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_OUTPUT": str(tmp_path / "outputs"), "MRPC_DIR": "",
-            "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
 
 
 def final(history: list[dict]) -> dict:
@@ -60,11 +54,7 @@ def test_lesson_6_finds_the_trainers_run_and_not_its_own(both_runs, monkeypatch)
 
 
 def test_two_processes_run_the_loop_and_only_the_main_one_writes(tmp_path, tiny_checkpoint):
-    done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone", "-m", "helpers.loop",
-         "--profile", "smoke", "--source", "sample", "--checkpoint", tiny_checkpoint, "--batch-size", "8"],
-        env=cli_env(tmp_path), capture_output=True, text=True, timeout=600,
-    )
+    done = two_processes("helpers.loop", tmp_path, tiny_checkpoint)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (done.stdout + done.stderr).count("Saved the run in") == 1
     (folder,) = (tmp_path / "outputs").glob("runs/*")

@@ -94,12 +94,17 @@ def test_a_killed_run_resumes_to_the_same_number_of_steps(tmp_path, tiny_checkpo
     assert json.loads((broken / "settings.json").read_text()) == json.loads((whole / "settings.json").read_text())
 
 
-def test_two_processes_train_one_run_and_only_the_main_one_writes(tmp_path, tiny_checkpoint):
-    done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone", "-m", "helpers.train",
-         "--profile", "smoke", "--source", "sample", "--checkpoint", tiny_checkpoint, "--batch-size", "8"],
+def two_processes(module: str, tmp_path: Path, checkpoint: str) -> subprocess.CompletedProcess:
+    """`python -m module` under torchrun on two CPU processes: the smoke profile, the sample, 8 pairs per process and step."""
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone", "-m", module,
+         "--profile", "smoke", "--source", "sample", "--checkpoint", checkpoint, "--batch-size", "8"],
         env=cli_env(tmp_path), capture_output=True, text=True, timeout=600,
     )
+
+
+def test_two_processes_train_one_run_and_only_the_main_one_writes(tmp_path, tiny_checkpoint):
+    done = two_processes("helpers.train", tmp_path, tiny_checkpoint)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (done.stdout + done.stderr).count("Saved the run in") == 1
     folders = list((tmp_path / "outputs").glob("runs/*"))
