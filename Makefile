@@ -7,22 +7,29 @@ TEST_ENV := HF_HUB_OFFLINE=1 COURSE_PROFILE=smoke MRPC_DIR= COURSE_BUNDLE= COURS
 
 .PHONY: install lab test outputs clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed-lab
 
-$(VENV)/.installed: pyproject.toml
+# helpers/install.py picks torch's build for this machine (the CPU build on Linux without an NVIDIA GPU), or installs
+# everything from a workshop bundle's wheels when COURSE_BUNDLE names one (then without network: pip stays as it is).
+$(VENV)/.installed-lab: pyproject.toml helpers/install.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable ".[lab,test]"
+	$(if $(COURSE_BUNDLE),,$(BIN)/python -m pip install --quiet --upgrade pip)
+	$(BIN)/python -m helpers.install --extras lab
 	touch $@
 
-lab: install
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/01_load.ipynb
+# The tests' libraries (nbval, Playwright, ...) only for those who run the tests.
+$(VENV)/.installed-test: $(VENV)/.installed-lab
+	$(BIN)/python -m helpers.install --extras lab,test
+	touch $@
 
-test: install
+lab: $(VENV)/.installed-lab
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_check.ipynb
+
+test: $(VENV)/.installed-test
 	$(TEST_ENV) $(BIN)/python -m pytest
 
 # After changing a lesson: regenerate helpers/recipe.py from its `#| export` cells and refresh the checked outputs.
-outputs: install
+outputs: $(VENV)/.installed-test
 	$(BIN)/python -m tools.export
 	$(TEST_ENV) $(BIN)/python -m tools.outputs
 

@@ -48,9 +48,9 @@ Each lesson's first cell checks every file against `SHA256SUMS` and names a dama
 """
 WHEELS = """
 `wheels/` holds the course's libraries for Python {python} on {platform} only: they match the machine that built the bundle.
-Other machines need the network, or their own wheels. In the course's folder:
+Other machines need the network, or their own wheels. In the course's folder, install without network:
 
-    pip install --no-index --find-links "$COURSE_BUNDLE/wheels" -e ".[lab]"
+    COURSE_BUNDLE=/path/to/this/folder make lab
 """
 
 
@@ -176,12 +176,17 @@ def requirements() -> list[str]:
 
 
 def write_wheels(folder: Path) -> dict:
-    """`pip download` of the course's requirements, for `pip install --no-index --find-links` (workshops)."""
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(folder), *requirements()]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        said = (done.stderr.strip().splitlines() or ["no message"])[-1][:200]
-        raise CourseError(f"pip download failed ({said}): check the network, or build without --wheels.")
+    """`pip download` of the course's requirements, torch's build chosen as `make lab` chooses it (workshops)."""
+    from helpers.install import reachable, this_machine, torch_index, torch_pin
+
+    index, _ = torch_index(this_machine(), os.environ.get("TORCH_INDEX", ""))  # the CPU build for a room of CPU laptops
+    download = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(folder)]
+    steps = [download + ["--no-deps", torch_pin(), "--index-url", index]] if index and reachable(index) else []
+    for command in steps + [download + ["--find-links", str(folder), *requirements()]]:  # torch, if it came, is found there
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            said = (done.stderr.strip().splitlines() or ["no message"])[-1][:200]
+            raise CourseError(f"pip download failed ({said}): check the network, or build without --wheels.")
     return {"python": f"{sys.version_info[0]}.{sys.version_info[1]}", "platform": sysconfig.get_platform()}
 
 

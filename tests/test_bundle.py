@@ -236,10 +236,18 @@ def test_wheels_are_the_pinned_libraries_jupyterlab_and_the_build_backend(tmp_pa
         specs = ["torch==2.13.0", 'jupyterlab==4.6.6; extra == "lab"', 'pytest==9.2.0; extra == "test"']
         installed.setattr(bundle.importlib.metadata, "requires", lambda name: specs)
         assert bundle.requirements() == ["torch==2.13.0", "jupyterlab==4.6.6"]
+    from helpers import install
+
     ran = []
     monkeypatch.setattr(bundle.subprocess, "run", lambda command, **kw: ran.append(command) or subprocess.CompletedProcess([], 0))
+    monkeypatch.setattr(install, "this_machine", lambda: install.Machine("Linux", nvidia=False))
+    monkeypatch.setattr(install, "reachable", lambda url: False)  # PyTorch's CPU index out of reach: pip's own indexes
     assert bundle.write_wheels(tmp_path / "wheels")["python"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
-    assert ran[0][1:6] == ["-m", "pip", "download", "--quiet", "--dest"] and set(ran[0][7:]) == wanted
+    assert ran[0][1:6] == ["-m", "pip", "download", "--quiet", "--dest"] and set(ran[0][9:]) == wanted and len(ran) == 1
+    monkeypatch.setattr(install, "reachable", lambda url: True)  # a room of CPU laptops gets torch's CPU build
+    ran.clear()
+    bundle.write_wheels(tmp_path / "wheels")
+    assert ran[0][7:] == ["--no-deps", install.torch_pin(), "--index-url", install.CPU_INDEX] and set(ran[1][9:]) == wanted
     failed = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution\n")
     monkeypatch.setattr(bundle.subprocess, "run", lambda command, **kw: failed)
     with pytest.raises(CourseError, match=r"^pip download failed \(ERROR: No matching distribution\): check the network, or "

@@ -39,4 +39,8 @@ def test_lesson_5_prints_accuracy_and_f1_of_that_run(lessons):
 
 
 def test_smoke_lessons_fit_in_binder(lessons):
+    import torch
+
+    if torch.version.cuda is not None:  # PyPI's Linux build loads CUDA's libraries: about 300 MB that Binder never has
+        pytest.skip(f"torch {torch.__version__} is a CUDA build; Binder runs the CPU build, which this 1.5 GB limit is for")
     assert lessons[1][1] < LIMIT_MB and lessons[2][1] < LIMIT_MB, (lessons[1][1], lessons[2][1])

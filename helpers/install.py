@@ -1,0 +1,120 @@
+"""python -m helpers.install: install the course into this Python with the torch build that suits the machine.
+
+`make lab` and `make test` run it in `.venv`. It uses the standard library only, so it runs before anything is installed.
+
+- Linux without an NVIDIA GPU: torch's CPU build, from PyTorch's CPU wheel index (about 190 MB), not PyPI's default
+  Linux build, which brings about 4.4 GB of CUDA libraries that a CPU cannot use.
+- Linux with an NVIDIA GPU: PyPI's build, which carries CUDA.
+- macOS and Windows: PyPI's build (a CPU build there; Apple's MPS on Apple silicon).
+- COURSE_BUNDLE naming a workshop bundle with wheels/: everything from those wheels, without network.
+- TORCH_INDEX overrides the choice: `cpu`, `pypi`, or the URL of a wheel index.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tomllib
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What decides the torch build: the operating system, and whether an NVIDIA driver is there (install)."""
+
+    system: str  # platform.system(): "Linux", "Darwin" or "Windows"
+    nvidia: bool  # an NVIDIA driver answers (nvidia-smi, or /proc/driver/nvidia)
+
+
+def this_machine() -> Machine:
+    """The machine this runs on (install)."""
+    nvidia = shutil.which("nvidia-smi") is not None or Path("/proc/driver/nvidia/version").exists()
+    return Machine(platform.system(), nvidia)
+
+
+def torch_pin(pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """The `torch==X` requirement pyproject.toml pins (install)."""
+    found = [spec for spec in tomllib.loads(pyproject.read_text())["project"]["dependencies"] if spec.startswith("torch==")]
+    return found[0]
+
+
+def torch_index(machine: Machine, override: str = "") -> tuple[str | None, str]:
+    """(the index to take torch from, or None for pip's default; why), for this machine or the TORCH_INDEX override (install)."""
+    override = override.strip()
+    if override == "pypi":
+        return None, "TORCH_INDEX=pypi"
+    if override == "cpu":
+        return CPU_INDEX, "TORCH_INDEX=cpu"
+    if override:
+        return override, "TORCH_INDEX is set"
+    if machine.system != "Linux":
+        return None, f"on {machine.system}, PyPI's torch is the build for it"
+    if machine.nvidia:
+        return None, "an NVIDIA GPU is here, and PyPI's Linux torch carries CUDA"
+    return CPU_INDEX, "Linux without an NVIDIA GPU: the CPU build, not PyPI's 4.4 GB of CUDA libraries"
+
+
+def reachable(url: str, timeout: float = 3.0) -> bool:
+    """Whether a wheel index answers within `timeout` seconds, a name lookup that hangs included (install)."""
+    import threading
+
+    answer = []
+
+    def probe():
+        try:
+            urllib.request.urlopen(urllib.request.Request(url.rstrip("/") + "/torch/", method="HEAD"), timeout=timeout).close()
+            answer.append(True)
+        except Exception:  # any failure to answer means: not reachable from here
+            answer.append(False)
+
+    worker = threading.Thread(target=probe, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return bool(answer and answer[0])
+
+
+def commands(machine: Machine, extras: str, override: str = "", bundle: str = "", answers=reachable) -> tuple[list[list[str]], str]:
+    """The pip commands that install torch, then the course with `extras`; and one line saying where torch comes from (install)."""
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    course = ["--editable", f".[{extras}]" if extras else "."]
+    wheels = Path(bundle) / "wheels" if bundle else None
+    if wheels is not None and wheels.is_dir():
+        offline = ["--no-index", "--find-links", str(wheels)]
+        return [pip + offline + [torch_pin()], pip + offline + course], f"Everything from the bundle's wheels in {wheels}, without network."
+    index, why = torch_index(machine, override)
+    if index is None:
+        return [pip + course], f"torch from pip's default index, because {why}."
+    if not answers(index):
+        return [pip + course], (f"torch from pip's default index, because {index} does not answer from here "
+                                "(on Linux that can be PyPI's CUDA build: set TORCH_INDEX to choose).")
+    return [pip + [torch_pin(), "--index-url", index], pip + course], f"torch from {index}, because {why}."
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.install", description=__doc__.splitlines()[0])
+    parser.add_argument("--extras", default="lab", help="the course's extras to install: lab (default), or lab,test")
+    parser.add_argument("--dry-run", action="store_true", help="print the pip commands, run nothing")
+    args = parser.parse_args(argv)
+    bundle = os.environ.get("COURSE_BUNDLE", "").strip()
+    if bundle and not (Path(bundle) / "wheels").is_dir():
+        print(f"COURSE_BUNDLE={bundle} holds no wheels/ folder: installing from the network instead.")
+    steps, said = commands(this_machine(), args.extras, os.environ.get("TORCH_INDEX", ""), bundle)
+    print(said)
+    for step in steps:
+        print("$ python", " ".join(step[1:]))
+        if not args.dry_run and subprocess.run(step, cwd=ROOT).returncode != 0:
+            print(f"error: pip failed ({' '.join(step[3:])}): read its message above; TORCH_INDEX can choose another torch.",
+                  file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
