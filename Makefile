@@ -18,8 +18,9 @@ $(VENV)/.installed-lab: pyproject.toml helpers/install.py
 	touch $@
 
 # The tests' libraries (nbval, Playwright, ...) only for those who run the tests.
+# (A bundle's wheels hold the lab's libraries only: the tests' come from the network.)
 $(VENV)/.installed-test: $(VENV)/.installed-lab
-	$(BIN)/python -m helpers.install --extras lab,test
+	COURSE_BUNDLE= $(BIN)/python -m helpers.install --extras lab,test
 	touch $@
 
 lab: $(VENV)/.installed-lab

@@ -37,10 +37,25 @@ def _wrong(problem: str, hint: str) -> Verdict:
     return Verdict(False, f"✗ Not yet: {problem} Hint: {hint}")
 
 
-def _missing(what: str) -> Verdict | None:
-    if what is None or what is ...:
+def _missing(*answers) -> Verdict | None:
+    """A verdict asking for the answer when any of `answers` is still None, else None (lessons 1 to 6)."""
+    if any(answer is None or answer is ... for answer in answers):
         return Verdict(False, "Write your answer in place of None in this cell, then run it again.")
     return None
+
+
+def _first(*verdicts: Verdict | None) -> Verdict | None:
+    """The first verdict that is not None (a wrong Verdict is false, so `or` would skip it) (lessons 1 to 6)."""
+    return next((verdict for verdict in verdicts if verdict is not None), None)
+
+
+def _not_a_number(answer) -> Verdict | None:
+    """A verdict asking for a number when `answer` is not one (a string, a list), else None (lessons 1 to 6)."""
+    import numbers
+
+    if isinstance(answer, numbers.Number) and not isinstance(answer, bool):
+        return None
+    return Verdict(False, f"✗ Not yet: {answer!r} is not a number. Hint: write the number itself, such as 42, not text.")
 
 
 def _share(value) -> float:
@@ -51,7 +66,7 @@ def _share(value) -> float:
 
 def exercise_1_1(raw, answer) -> Verdict:
     """How many training pairs are labelled `equivalent`? (lesson 1)"""
-    if (missing := _missing(answer)) is not None:
+    if (missing := _first(_missing(answer), _not_a_number(answer))) is not None:
         return missing
     labels = list(raw["train"]["label"])
     right, other = labels.count(1), labels.count(0)
@@ -70,7 +85,7 @@ def exercise_1_2(raw, words, split) -> Verdict:
     """How many words has the longest pair, both sentences together, and which split holds it? (lesson 1)"""
     from helpers.plots import pair_lengths
 
-    if (missing := _missing(words) or _missing(split)) is not None:
+    if (missing := _first(_missing(words, split), _not_a_number(words))) is not None:
         return missing
     longest = {name: max(pair_lengths(raw, name)) for name in raw}
     right = max(longest.values())
@@ -116,7 +131,7 @@ def exercise_3_1(examples, collator, batch_size, share) -> Verdict:
     """The share of padding when the examples are sorted by length before they are cut into batches (lesson 3)."""
     from helpers.tokens import batches, pad_share
 
-    if (missing := _missing(share)) is not None:
+    if (missing := _first(_missing(share), _not_a_number(share))) is not None:
         return missing
     ordered = sorted(examples, key=lambda example: len(example["input_ids"]))
     right, unsorted = pad_share(batches(ordered, collator, batch_size)), pad_share(batches(examples, collator, batch_size))
@@ -134,6 +149,8 @@ def exercise_3_3(examples, tokenizer, shape) -> Verdict:
 
     if (missing := _missing(shape)) is not None:
         return missing
+    if hasattr(shape, "dim"):  # a tensor, not its shape
+        return _wrong("that is the tensor itself.", "give its shape: `tensor.shape`, or a tuple such as (2, 16).")
     right = tuple(DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)(examples)["input_ids"].shape)
     plain = tuple(DataCollatorWithPadding(tokenizer)(examples)["input_ids"].shape)
     shape = tuple(shape)
@@ -150,7 +167,7 @@ def exercise_4_1(trainer, answer) -> Verdict:
     """How many optimizer steps `trainer.train()` takes for these settings, before training (lesson 4)."""
     import math
 
-    if (missing := _missing(answer)) is not None:
+    if (missing := _first(_missing(answer), _not_a_number(answer))) is not None:
         return missing
     per_epoch = len(trainer.get_train_dataloader())
     epochs = math.ceil(trainer.args.num_train_epochs)
@@ -169,7 +186,7 @@ def exercise_4_1(trainer, answer) -> Verdict:
 
 def exercise_5_3(references, predictions, precision, recall) -> Verdict:
     """Precision and recall of `equivalent` (label 1), from the labels and the model's predictions (lesson 5)."""
-    if (missing := _missing(precision) or _missing(recall)) is not None:
+    if (missing := _first(_missing(precision, recall), _not_a_number(precision), _not_a_number(recall))) is not None:
         return missing
     pairs = list(zip(map(int, references), map(int, predictions)))
     scores = {}
@@ -199,10 +216,11 @@ def _tiny_classifier():
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    torch.manual_seed(0)
     config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
                         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, num_labels=2)
-    return BertForSequenceClassification(config)
+    with torch.random.fork_rng():  # the same weights every call, and the learner's own random numbers left alone
+        torch.manual_seed(0)
+        return BertForSequenceClassification(config)
 
 
 def _weights_after(step, batch_groups) -> "torch.Tensor":

@@ -88,15 +88,19 @@ def cpu_name() -> str:
     return f"{cpuinfo('model name') or platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
-def detect(torch=None) -> Hardware:
-    """Detect CUDA, then Apple MPS, else the CPU; `torch` can be a stand-in for tests (lesson 4)."""
+def detect(torch=None, environ=os.environ) -> Hardware:
+    """Detect CUDA, then Apple MPS, else the CPU; `torch` can be a stand-in for tests (lesson 4).
+
+    Processes started together (torchrun, accelerate launch) need a GPU each: with more processes on this machine than
+    CUDA GPUs, or several on Apple's one GPU, every process computes on the CPU instead, and all agree on it."""
     if torch is None:
         import torch
-    if torch.cuda.is_available():
+    processes = int(environ.get("LOCAL_WORLD_SIZE", "1") or 1)
+    if torch.cuda.is_available() and processes <= torch.cuda.device_count():
         props = torch.cuda.get_device_properties(0)
         return Hardware("cuda", props.name, props.total_memory / 1e9, bool(torch.cuda.is_bf16_supported()))
     mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
+    if mps is not None and mps.is_available() and processes == 1:
         return Hardware("mps", "Apple GPU", ram_gb(), False)
     return Hardware("cpu", cpu_name(), ram_gb(), bool(BF16_CPU_FLAGS & cpu_flags()))
 

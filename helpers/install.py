@@ -10,12 +10,19 @@
 - TORCH_INDEX overrides the choice: `cpu`, `pypi`, or the URL of a wheel index.
 """
 
+import sys
+
+if sys.version_info < (3, 11):  # before anything that needs 3.11 (tomllib): one sentence, not a traceback
+    sys.exit(f"error: the course needs Python 3.11 or newer, and this is {sys.version.split()[0]}: "
+             "install Python 3.11+ and run `make clean && make lab PYTHON=python3.11`.")
+
 import argparse
+import json
 import os
 import platform
 import shutil
 import subprocess
-import sys
+import sysconfig
 import tomllib
 import urllib.request
 from dataclasses import dataclass
@@ -84,8 +91,8 @@ def commands(machine: Machine, extras: str, override: str = "", bundle: str = ""
     """The pip commands that install torch, then the course with `extras`; and one line saying where torch comes from (install)."""
     pip = [sys.executable, "-m", "pip", "install", "--quiet"]
     course = ["--editable", f".[{extras}]" if extras else "."]
-    wheels = Path(bundle) / "wheels" if bundle else None
-    if wheels is not None and wheels.is_dir():
+    wheels = Path(bundle).expanduser() / "wheels" if bundle else None
+    if wheels is not None and wheels.is_dir() and fits(wheels.parent):
         offline = ["--no-index", "--find-links", str(wheels)]
         return [pip + offline + [torch_pin()], pip + offline + course], f"Everything from the bundle's wheels in {wheels}, without network."
     index, why = torch_index(machine, override)
@@ -97,12 +104,26 @@ def commands(machine: Machine, extras: str, override: str = "", bundle: str = ""
     return [pip + [torch_pin(), "--index-url", index], pip + course], f"torch from {index}, because {why}."
 
 
+def fits(bundle: Path) -> bool:
+    """Whether a bundle's wheels were built for this Python and platform (its bundle.json says so) (install)."""
+    try:
+        built = json.loads((bundle / "bundle.json").read_text()).get("wheels") or {}
+    except (OSError, ValueError):
+        return False
+    here = {"python": f"{sys.version_info[0]}.{sys.version_info[1]}", "platform": sysconfig.get_platform()}
+    if built and built != here:
+        print(f"The bundle's wheels are for Python {built.get('python')} on {built.get('platform')}, and this is Python "
+              f"{here['python']} on {here['platform']}: installing from the network instead.")
+        return False
+    return True
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.install", description=__doc__.splitlines()[0])
     parser.add_argument("--extras", default="lab", help="the course's extras to install: lab (default), or lab,test")
     parser.add_argument("--dry-run", action="store_true", help="print the pip commands, run nothing")
     args = parser.parse_args(argv)
-    bundle = os.environ.get("COURSE_BUNDLE", "").strip()
+    bundle = os.path.expanduser(os.environ.get("COURSE_BUNDLE", "").strip())
     if bundle and not (Path(bundle) / "wheels").is_dir():
         print(f"COURSE_BUNDLE={bundle} holds no wheels/ folder: installing from the network instead.")
     steps, said = commands(this_machine(), args.extras, os.environ.get("TORCH_INDEX", ""), bundle)

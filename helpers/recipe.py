@@ -198,7 +198,8 @@ def loop_epochs(accelerator, model, optimizer, train_loader, eval_loader, settin
             accelerator.backward(loss)  # changed: was loss.backward()
             accelerator.clip_grad_norm_(model.parameters(), 1.0)  # changed: was torch.nn.utils.clip_grad_norm_
             optimizer.step()
-            scheduler.step()
+            if not accelerator.optimizer_step_was_skipped:  # changed: fp16 skips a step whose gradients overflowed
+                scheduler.step()
             optimizer.zero_grad()
             losses.append(accelerator.reduce(loss.detach(), "mean").item())  # changed: the mean over processes
             if len(losses) % log_every == 0:
@@ -206,7 +207,8 @@ def loop_epochs(accelerator, model, optimizer, train_loader, eval_loader, settin
                                 "epoch": len(losses) / len(train_loader)})
         scores = evaluate_model(model, eval_loader, accelerator)
         history.append({**scores, "step": len(losses), "epoch": epoch + 1})
-    return history + [{"train_runtime": perf_counter() - started, "train_loss": sum(losses) / len(losses)}]
+    end = {"train_runtime": perf_counter() - started, "train_loss": sum(losses) / len(losses), "step": len(losses)}
+    return history + [{**end, "epoch": settings.epochs}]
 
 
 # From Lesson 6 · The training loop, by hand (notebooks/06_loop.ipynb)
@@ -217,7 +219,8 @@ def accelerate_loop(settings, run_dir=None):
     accelerator = Accelerator(mixed_precision=precision, cpu=not detect().gpu)  # new
     set_seed(settings.seed)
     raw = load_mrpc(settings.source, settings.profile)
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(settings.checkpoint))
+    with loading_errors(settings.checkpoint):  # a damaged folder: one sentence, not a traceback
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(settings.checkpoint))
     model = load_model(settings.checkpoint)
     run_dir, _ = start_run(settings, raw, model, run_dir, label="loop")  # the folder every process agrees on
     loaders = make_loaders(tokenize_dataset(raw, tokenizer, settings.max_length), tokenizer, settings)

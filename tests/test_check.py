@@ -158,3 +158,11 @@ def test_exercise_6_1_runs_the_learners_accumulation_against_one_large_batch():
     says(check.exercise_6_1(cleared), False, "only the last batch counts")
     says(check.exercise_6_1(never_cleared), False, "end elsewhere")
     says(check.exercise_6_1(lambda model, optimizer: None), False, "raised TypeError")
+
+
+def test_half_an_answer_or_text_asks_for_the_rest_without_crashing(raw):
+    says(check.exercise_1_2(raw, None, "train"), False, "in place of None")
+    says(check.exercise_1_2(raw, 30, None), False, "in place of None")
+    says(check.exercise_5_3([1, 0], [1, 1], None, 0.5), False, "in place of None")
+    says(check.exercise_1_1(raw, "1234"), False, "is not a number")
+    says(check.exercise_5_3([1, 0], [1, 1], "0.5", 1.0), False, "is not a number")

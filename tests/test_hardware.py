@@ -1,14 +1,17 @@
 import types
 
+import pytest
+
 from helpers import hardware
 from helpers.hardware import Hardware, detect
 from helpers.training import Settings, course_defaults
 
 
-def fake_torch(cuda=False, bf16=False, mps=False, name="NVIDIA T4", memory=16e9):
+def fake_torch(cuda=False, bf16=False, mps=False, name="NVIDIA T4", memory=16e9, gpus=1):
     props = types.SimpleNamespace(name=name, total_memory=memory)
     return types.SimpleNamespace(
-        cuda=types.SimpleNamespace(is_available=lambda: cuda, get_device_properties=lambda i: props, is_bf16_supported=lambda: bf16),
+        cuda=types.SimpleNamespace(is_available=lambda: cuda, get_device_properties=lambda i: props, is_bf16_supported=lambda: bf16,
+                                   device_count=lambda: gpus if cuda else 0),
         backends=types.SimpleNamespace(mps=types.SimpleNamespace(is_available=lambda: mps)),
     )
 
@@ -78,3 +81,14 @@ def test_small_cpu_machines_train_in_smaller_batches():
     assert binder.small and course_defaults("all-MiniLM-L6-v2", "full", hardware=binder).batch_size == 16
     assert course_defaults("all-MiniLM-L6-v2", "full", hardware=Hardware("cpu", "x", 16, False)).batch_size == 32
     assert not Hardware("cuda", "T4", 2, False).small
+
+
+@pytest.mark.parametrize("torch, processes, kind", [
+    (fake_torch(cuda=True), "1", "cuda"),
+    (fake_torch(cuda=True, gpus=2), "2", "cuda"),  # a GPU each
+    (fake_torch(cuda=True), "2", "cpu"),  # two processes, one GPU (Colab's T4): both on the CPU, not both on cuda:0
+    (fake_torch(mps=True), "1", "mps"),
+    (fake_torch(mps=True), "2", "cpu"),  # Apple's one GPU: several processes compute on the CPU
+])
+def test_processes_started_together_need_a_gpu_each(torch, processes, kind):
+    assert detect(torch, environ={"LOCAL_WORLD_SIZE": processes}).kind == kind

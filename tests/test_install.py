@@ -51,12 +51,26 @@ def test_an_unreachable_cpu_index_falls_back_to_pips_default_and_says_so():
     assert "does not answer" in said and "TORCH_INDEX" in said
 
 
+def built_here(bundle: Path, python: str = f"{sys.version_info[0]}.{sys.version_info[1]}") -> None:
+    import json
+    import sysconfig
+
+    (bundle / "wheels").mkdir()
+    (bundle / "bundle.json").write_text(json.dumps({"wheels": {"python": python, "platform": sysconfig.get_platform()}}))
+
+
 def test_a_bundle_with_wheels_installs_everything_without_network(tmp_path):
-    (tmp_path / "wheels").mkdir()
+    built_here(tmp_path)
     steps, said = plan(Machine("Linux", nvidia=True), bundle=str(tmp_path), answers=lambda url: pytest.fail("asked the network"))
     offline = ["--no-index", "--find-links", str(tmp_path / "wheels")]
     assert steps == [["install", "--quiet", *offline, torch_pin()], ["install", "--quiet", *offline, *ROOT_COURSE]]
     assert "without network" in said
+
+
+def test_wheels_built_for_another_python_are_left_alone(tmp_path, capsys):
+    built_here(tmp_path, python="3.9")
+    assert plan(Machine("Darwin", nvidia=False), bundle=str(tmp_path))[0] == [["install", "--quiet", *ROOT_COURSE]]
+    assert "for Python 3.9" in capsys.readouterr().out
 
 
 def test_a_bundle_without_wheels_is_ignored_for_the_install(tmp_path):
