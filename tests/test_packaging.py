@@ -92,6 +92,10 @@ def test_readme_results_are_generated_from_the_saved_json():
     assert with_section(readme, "search", bench.search_table()) == readme, "run `python -m tools.bench --readme`"
     saved = json.loads(memory.RESULT.read_text())
     assert with_section(readme, "memory", memory.table(saved)) == readme, "run `python -m tools.memory --readme`"
+    from tools import first_run
+
+    first = json.loads(first_run.RESULT.read_text())
+    assert with_section(readme, "install", first_run.table(first)) == readme, "run `python -m tools.first_run`"
     assert [row["lesson"] for row in saved["lessons"]] == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 

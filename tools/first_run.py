@@ -78,7 +78,8 @@ def table(result: dict) -> str:
              f"| Linux, no NVIDIA GPU | PyTorch's CPU index (`TORCH_INDEX=cpu`) | {result['torch_wheel_mb']} MB |"]
     lines += [f"| {machine} | PyPI (`TORCH_INDEX=pypi`) | {size} |" for machine, size in PYPI_TORCH_MB.items()]
     return "\n".join(lines + ["", f"Measured by `python -m tools.first_run` on {result['device']}, Python {result['python']}, "
-                               f"{result['date']}: `make install` in a fresh clone took {result['make_install_s']:.0f} s and "
+                               f"{result['date']}: `make install` in a fresh clone took {result['make_install_s']:.0f} s (from local wheel folders: "
+                               "no download time in it) and "
                                f"lesson 1's first cell {result['first_cell_s']:.0f} s more; the new `.venv` holds "
                                f"{result['venv_mb']:,} MB, from {result['wheels']} wheels of {result['download_mb']:,} MB "
                                "(torch's CPU build included). `TORCH_INDEX` (`cpu`, `pypi` or an index's URL) overrides the "
