@@ -11,7 +11,7 @@ TOLERANCE = 0.005  # shares and scores count as right within half a percentage p
 
 @dataclass(frozen=True)
 class Verdict:
-    """A check's answer: right or not, and the line the learner reads (lessons 1 to 5)."""
+    """A check's answer: right or not, and the line the learner reads (lessons 1 to 6)."""
 
     right: bool
     line: str
@@ -23,7 +23,7 @@ class Verdict:
         return self.line
 
     def must_be_right(self) -> "Verdict":
-        """The verdict itself, or an AssertionError when it is wrong: the solutions notebooks fail the tests then (lessons 1 to 5)."""
+        """The verdict itself, or an AssertionError when it is wrong: the solutions notebooks fail the tests then (lessons 1 to 6)."""
         if not self.right:
             raise AssertionError(self.line)
         return self
