@@ -43,17 +43,11 @@ def per_exercise(notebook) -> dict[str, float]:
 def run(name: str, env: dict, timeout: int) -> dict[str, float]:
     """Execute one solutions notebook in a fresh kernel with `env` added; its seconds per exercise."""
     import nbformat
-    from nbclient import NotebookClient
+
+    from tools.memory import run_notebook
 
     notebook = nbformat.read(SOLUTIONS / name, as_version=4)
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=True,
-                       resources={"metadata": {"path": str(SOLUTIONS)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    run_notebook(notebook, SOLUTIONS, env, timeout, record_timing=True)
     return per_exercise(notebook)
 
 

@@ -23,22 +23,29 @@ LIMIT_MB = 1536
 def execute(name: str, env: dict, timeout: int = 3600) -> tuple[str, int, float]:
     """Run a lesson in a fresh kernel with `env` added; return what it printed, its peak RSS in MB and its seconds (Binder)."""
     import nbformat
-    from nbclient import NotebookClient
 
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PROBE))
-    saved = dict(os.environ)
-    os.environ.update(env)
     start = time.perf_counter()
-    try:
-        NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    run_notebook(notebook, NOTEBOOKS, env, timeout)
     seconds = time.perf_counter() - start
     # What it printed, and what it showed as HTML (progress bars, tables)
     printed = "\n".join(out.get("text", "") + out.get("data", {}).get("text/html", "") for cell in notebook.cells for out in cell.get("outputs", []))
     return printed, int(re.findall(r"PEAK_RSS_MB=(\d+)", printed)[-1]), seconds
+
+
+def run_notebook(notebook, folder: Path, env: dict, timeout: int, **options) -> None:
+    """Execute `notebook` in a fresh kernel started in `folder`, with `env` added to the environment for that run only."""
+    from nbclient import NotebookClient
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}},
+                       **options).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def table(result: dict) -> str:
