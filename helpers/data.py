@@ -13,6 +13,7 @@ from helpers.bundled import bundled_data
 from helpers.errors import CourseError
 from helpers.hub import hub_status
 from helpers.profile import Profile, get_profile, output_dir
+from helpers.runs import write_text
 
 HUB_ID, HUB_CONFIG = "nyu-mll/glue", "mrpc"
 FEATURES = Features(
@@ -67,9 +68,7 @@ def local_files(source: str | os.PathLike) -> dict[str, str]:
         text = "".join(json.dumps(dict(zip(columns, values)), ensure_ascii=False) + "\n" for values in zip(*columns.values()))
         path = folder / f"{split}.jsonl"
         if not path.is_file() or path.read_text(encoding="utf-8") != text:  # rewritten only when the source changed
-            partial = path.with_suffix(".partial")
-            partial.write_text(text, encoding="utf-8")
-            partial.replace(path)
+            write_text(path, text)  # two processes of one run may both write it
         files[split] = str(path)
     return files
 

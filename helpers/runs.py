@@ -51,9 +51,17 @@ def new_run_dir(settings, label: str = "") -> Path:
 
 def write_json(path: Path, value) -> None:
     """Write JSON through a temporary file, so a crash never leaves half a file (lesson 4)."""
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(value, indent=2))
-    partial.replace(path)
+    write_text(path, json.dumps(value, indent=2))
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file whole or not at all, even when several processes write it at once: each through its own temporary file."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # two processes never share one
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def shareable(folder: Path) -> None:

@@ -171,3 +171,25 @@ def test_check_same_data_skips_runs_saved_before_used_json(good_run, raw, capsys
     (good_run / "used.json").unlink()
     check_same_data(load_run(good_run), one_label_flipped(raw))
     assert capsys.readouterr().out == ""
+
+
+def _write_many(path: str, start: float) -> None:
+    import time
+
+    from helpers.runs import write_text
+
+    time.sleep(max(0.0, start - time.time()))  # every process begins at once
+    for _ in range(2000):
+        write_text(Path(path), "the same text from every process\n" * 50)
+
+
+def test_processes_writing_one_file_at_once_never_trip_over_each_other(tmp_path):
+    """Two torchrun processes both write the sample's JSON Lines files: neither may lose the other's temporary file."""
+    import multiprocessing
+    import time
+
+    target = tmp_path / "train.jsonl"
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        pool.starmap(_write_many, [(str(target), time.time() + 4)] * 3)  # raises here if a rename found its temporary file gone
+    assert target.read_text() == "the same text from every process\n" * 50
+    assert [p.name for p in tmp_path.iterdir()] == ["train.jsonl"]  # no temporary file left behind
