@@ -2,10 +2,12 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+NEWEST_VENV ?= .venv-newest
 # Tests run offline, on the shipped sample, with the smallest profile; outputs go to a folder of their own.
-TEST_ENV := HF_HUB_OFFLINE=1 COURSE_PROFILE=smoke MRPC_DIR= COURSE_BUNDLE= COURSE_OUTPUT=$(CURDIR)/outputs/tests
+# COURSE_WARNINGS=error: a deprecation raised in a lesson's kernel is an error there (helpers/session.py).
+TEST_ENV := HF_HUB_OFFLINE=1 COURSE_PROFILE=smoke COURSE_WARNINGS=error MRPC_DIR= COURSE_BUNDLE= COURSE_OUTPUT=$(CURDIR)/outputs/tests
 
-.PHONY: install lab test outputs clean
+.PHONY: install lab test slow unit newest outputs clean
 
 install: $(VENV)/.installed-lab
 
@@ -26,8 +28,22 @@ $(VENV)/.installed-test: $(VENV)/.installed-lab
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_check.ipynb
 
+# The README's test command, about 3 minutes: the unit tests and each lesson once under nbval. `make slow` runs the rest
+# (every lesson in a real browser on a workshop bundle, faults, two processes, the solutions); CI runs both.
 test: $(VENV)/.installed-test
-	$(TEST_ENV) $(BIN)/python -m pytest
+	$(TEST_ENV) $(BIN)/python -m pytest -m "not slow"
+
+slow: $(VENV)/.installed-test
+	$(TEST_ENV) $(BIN)/python -m pytest -m slow
+
+# The unit tests alone, for maintainers between edits (about a minute).
+unit: $(VENV)/.installed-test
+	$(TEST_ENV) $(BIN)/python -m pytest tests -m "not slow"
+
+# The suite again, in a fresh second environment with the newest releases of the course's libraries: informational, it
+# never fails; it prints a summary and writes outputs/newest/summary.md (README: "When the libraries move").
+newest: $(VENV)/.installed-lab
+	$(BIN)/python -m tools.newest --venv $(NEWEST_VENV)
 
 # After changing a lesson: regenerate helpers/recipe.py from its `#| export` cells and refresh the checked outputs.
 outputs: $(VENV)/.installed-test
@@ -35,4 +51,4 @@ outputs: $(VENV)/.installed-test
 	$(TEST_ENV) $(BIN)/python -m tools.outputs
 
 clean:
-	rm -rf $(VENV) outputs
+	rm -rf $(VENV) $(NEWEST_VENV) outputs

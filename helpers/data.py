@@ -12,8 +12,7 @@ from datasets import ClassLabel, DatasetDict, Features, Value
 from helpers.bundled import bundled_data
 from helpers.errors import CourseError
 from helpers.hub import hub_status
-from helpers.profile import Profile, get_profile, output_dir
-from helpers.runs import write_text
+from helpers.profile import Profile, get_profile, output_dir, write_text
 
 HUB_ID, HUB_CONFIG = "nyu-mll/glue", "mrpc"
 FEATURES = Features(

@@ -1,4 +1,4 @@
-"""Run sizes: one setting, COURSE_PROFILE, sizes every run of the course."""
+"""Run sizes: one setting, COURSE_PROFILE, sizes every run of the course; where the course writes, and writing whole files."""
 
 import os
 from dataclasses import dataclass
@@ -46,3 +46,13 @@ def output_dir(*parts: str) -> Path:
     except OSError as error:
         raise CourseError(f"Cannot write the course's outputs in {path} ({error.strerror}): set COURSE_OUTPUT to a folder you can write to.") from None
     return path
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file whole or not at all, even when several processes write it at once: each through its own temporary file."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # two processes never share one
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from helpers.errors import CourseError
-from helpers.profile import output_dir
+from helpers.profile import output_dir, write_text
 
 STAGING = ".final.partial"  # where the final model is written before it moves into the run folder
 RUN_FILES = ("config.json", "model.safetensors", "tokenizer_config.json", "settings.json", "log_history.json", "metrics.json")
@@ -52,16 +52,6 @@ def new_run_dir(settings, label: str = "") -> Path:
 def write_json(path: Path, value) -> None:
     """Write JSON through a temporary file, so a crash never leaves half a file (lesson 4)."""
     write_text(path, json.dumps(value, indent=2))
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write a file whole or not at all, even when several processes write it at once: each through its own temporary file."""
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # two processes never share one
-    try:
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def shareable(folder: Path) -> None:

@@ -1,6 +1,7 @@
 """The first cell of every lesson: versions, profile, Hub access, quiet logs."""
 
 import importlib.metadata
+import os
 import platform
 import warnings
 
@@ -22,8 +23,25 @@ def versions() -> dict[str, str]:
     return found
 
 
+# Warnings that a library raises about its own code, which a learner can do nothing about: each filtered alone, naming
+# the library and why. Nothing else is filtered: a deprecation raised by a lesson's or helpers' own call is news, shown
+# to the learner and failing the tests (COURSE_WARNINGS=error, which `make test` sets, makes it an error in kernels too).
+# (message at its start, category, module raising it, why it is filtered)
+THIRD_PARTY_WARNINGS: tuple[tuple[str, type[Warning], str, str], ...] = ()
+
+
+def library_warnings(strict: bool | None = None) -> None:
+    """Filter the third-party warnings above one by one; with `strict` (COURSE_WARNINGS=error), deprecations are errors (lesson 1)."""
+    strict = os.environ.get("COURSE_WARNINGS", "").strip() == "error" if strict is None else strict
+    if strict:
+        for category in (DeprecationWarning, FutureWarning):
+            warnings.filterwarnings("error", category=category)
+    for message, category, module, _ in THIRD_PARTY_WARNINGS:  # inserted in front: they come before the errors
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+
 def quiet_libraries() -> None:
-    """Keep library chatter (progress bars, load reports, advice) out of the lessons (lesson 1)."""
+    """Keep library chatter (progress bars, load reports, advice) out of the lessons, and no warning that matters (lesson 1)."""
     import datasets
     import transformers
 
@@ -31,7 +49,7 @@ def quiet_libraries() -> None:
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
-    warnings.filterwarnings("ignore", category=FutureWarning)
+    library_warnings()
 
 
 def setup(seed: int = 42) -> None:

@@ -28,6 +28,8 @@ class Expect:
     images: int  # figures shown as images, no more, no fewer
     dollar_table: bool = False  # a table row with two `$ <number>` amounts, as text
     progress: bool = False  # a progress display with steps done/total while the cells run
+    says: tuple[str, ...] = ()  # patterns (regular expressions) that some output must show
+    not_says: tuple[str, ...] = ()  # patterns that no output may show
 
 
 # Everything the browser shows of the notebook in front, in one call: per code cell, its prompt and first line, and
@@ -79,7 +81,31 @@ def check(cells: list[dict], expect: Expect) -> list[str]:
             found += [f"{where}: {problem}" for problem in output_problems(output)]
     found += image_problems(cells, expect)
     found += table_problems(cells, expect)
+    found += said_problems(cells, expect)
     return found
+
+
+def said_problems(cells: list[dict], expect: Expect) -> list[str]:
+    """The lines a notebook must print (which data, checkpoint and bundle it used; its scores), and must not."""
+    shown = "\n".join(output["text"] for cell in cells for output in cell["outputs"])
+    found = [f"{expect.notebook}: no output shows {pattern!r}" for pattern in expect.says if not re.search(pattern, shown)]
+    return found + [f"{expect.notebook}: an output shows {pattern!r}" for pattern in expect.not_says if re.search(pattern, shown)]
+
+
+# What importing the pinned CPU build of torch costs a kernel here (VmRSS after `import torch`, torch 2.13.0+cpu).
+CPU_TORCH_IMPORT_MB = 219
+
+
+def memory_problems(notebook: str, peak_mb: int | None, torch_import_mb: int, limit_mb: int) -> list[str]:
+    """A kernel over the course's Binder limit. What a lesson adds to torch's import is compared, so that a CUDA build of
+    torch (about 390 MB more to import, which Binder's CPU build never loads) is held to the same budget."""
+    if peak_mb is None:
+        return [f"{notebook}: its kernel's peak memory could not be read from /proc"]
+    as_on_binder = peak_mb - torch_import_mb + CPU_TORCH_IMPORT_MB
+    if as_on_binder <= limit_mb:
+        return []
+    return [f"{notebook}: its kernel peaked at {peak_mb} MB, {as_on_binder} MB with Binder's CPU torch, over the "
+            f"{limit_mb} MB limit"]
 
 
 def output_problems(output: dict) -> list[str]:

@@ -60,6 +60,19 @@ class Lab:
                 return session["kernel"]["execution_state"]
         return None
 
+    def kernel_peak_mb(self, notebook: str) -> int | None:
+        """The peak resident memory (VmHWM) of the kernel running `notebook`, in MiB; None where /proc cannot say."""
+        kernels = [session["kernel"]["id"] for session in self.api("sessions")
+                   if session["path"] == notebook and session.get("kernel")]
+        for process in Path("/proc").glob("[0-9]*"):
+            try:
+                if kernels and f"kernel-{kernels[0]}.json" in (process / "cmdline").read_text():
+                    status = dict(line.split(":", 1) for line in (process / "status").read_text().splitlines())
+                    return int(status["VmHWM"].split()[0]) // 1024
+            except (OSError, KeyError, ValueError):
+                continue  # a process that ended, or one that is not ours to read
+        return None
+
     def shut_down_kernels(self) -> None:
         for session in self.api("sessions"):
             self.api(f"sessions/{session['id']}", method="DELETE")
@@ -84,11 +97,13 @@ def lab_settings(folder: Path) -> Path:
     return folder
 
 
-def start_lab(root: Path, output: Path, scratch: Path, timeout: float = 60) -> Lab:
-    """JupyterLab serving `root` on a free localhost port, its lessons offline, smoke-sized, writing under `output`."""
+def start_lab(root: Path, output: Path, scratch: Path, timeout: float = 60, bundle: str = "") -> Lab:
+    """JupyterLab serving `root` on a free localhost port, its lessons offline, smoke-sized, writing under `output`; as on
+    Binder, a 2 GiB memory cap that the course reads from MEM_LIMIT; with `bundle`, the course bundle as in a workshop room."""
     token = os.urandom(16).hex()
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "MRPC_DIR": "", "COURSE_BUNDLE": "", "COURSE_OUTPUT": str(output),
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "MRPC_DIR": "", "COURSE_BUNDLE": bundle,
+           "COURSE_OUTPUT": str(output), "MEM_LIMIT": str(2 * 1024**3),
            "JUPYTERLAB_SETTINGS_DIR": str(lab_settings(scratch / "settings")),
            "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
     command = [str(Path(sys.executable).parent / "jupyter-lab"), "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",

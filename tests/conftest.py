@@ -1,8 +1,27 @@
 """Unit tests run offline, on tiny data they write themselves, with the smoke profile."""
 
+import os
+
 import pytest
 
 from helpers import hub
+from helpers.session import library_warnings
+
+# Kernels and command lines started by the tests turn deprecations into errors too (helpers.session.library_warnings).
+os.environ.setdefault("COURSE_WARNINGS", "error")
+
+
+def pytest_collection_modifyitems(items):
+    """The solutions notebooks are run by `make slow`: each repeats its lesson's setup before its answers."""
+    for item in items:
+        if "solutions" in item.path.parts:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def third_party_warnings():
+    """In each test, pyproject.toml's errors for deprecations, less the third-party warnings filtered one by one."""
+    library_warnings(strict=False)  # inside pytest's own filters for this test, so they last as long as the test
 
 
 @pytest.fixture(autouse=True)
@@ -56,3 +75,24 @@ def tiny_checkpoint(tmp_path_factory):
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
         shutil.copy(f"{packaged}/{name}", folder / name)
     return str(folder)
+
+
+SAMPLE_SIZES = {"train": 60, "validation": 20, "test": 10}  # unlike the shipped sample's, cut to 64 and 32 in the smoke profile
+
+
+@pytest.fixture(scope="module")
+def room(tmp_path_factory):
+    """A bundle a lesson can train on: 60, 20 and 10 pairs of the shipped sample as a GLUE folder, and the packaged checkpoint."""
+    from helpers import bundle
+    from helpers.checkpoints import PACKAGED_CHECKPOINT
+    from helpers.data import read_sample
+
+    folder = tmp_path_factory.mktemp("glue") / "MRPC"
+    folder.mkdir()
+    for (split, columns), name in zip(read_sample().items(), ("train.tsv", "dev.tsv", "test.tsv")):
+        rows = list(zip(columns["label"], columns["sentence1"], columns["sentence2"]))[: SAMPLE_SIZES[split]]
+        lines = [("index" if split == "test" else "Quality") + "\t#1 ID\t#2 ID\t#1 String\t#2 String"]
+        lines += [f"{n if split == 'test' else label}\t{2 * n}\t{2 * n + 1}\t{one}\t{two}"
+                  for n, (label, one, two) in enumerate(rows)]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return bundle.build(tmp_path_factory.mktemp("room") / "bundle", mrpc_dir=str(folder), names=[PACKAGED_CHECKPOINT])

@@ -62,6 +62,7 @@ def test_unlabelled_test_file_is_still_fine(glue_folder):
     assert load_mrpc(glue_folder, "full")["test"]["label"] == [-1, -1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ON_THE_COMMAND_LINE)
 def test_the_command_line_says_one_line_and_exits_2(glue_folder, tmp_path, tiny_checkpoint, case):
     path, expected = break_file(glue_folder, case)

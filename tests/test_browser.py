@@ -1,26 +1,61 @@
 """Every lesson run with Run All in JupyterLab, in a real Chromium, and checked as a learner sees it (STYLE.md, 12)."""
 
 import os
+import re
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from browser_checks import Expect, ProgressWatch, cost_problems, exercise_problems, problems, round_trip_problems, verdict_problems
+from browser_checks import (Expect, ProgressWatch, cost_problems, exercise_problems, memory_problems, problems,
+                            round_trip_problems, verdict_problems)
 from browser_lab import ROOT, find_chromium, missing_browser, open_notebook, run_all, screenshots, start_lab, stop_lab
+from conftest import SAMPLE_SIZES
+
+from tools.memory import LIMIT_MB
 
 # Seconds for Run All of one lesson: lesson 4, the longest, takes about a minute and a half on a busy 2-core machine.
 LESSON_TIMEOUT = float(os.environ.get("BROWSER_LESSON_TIMEOUT") or 240)
-LESSONS = [  # in order (lesson 5 evaluates the run lesson 4 saved), each with what a learner then tries by hand
-    (Expect("00_check.ipynb", images=0), round_trip_problems),  # the pre-flight lines; the widget check turns to ✓
-    (Expect("01_load.ipynb", images=1, dollar_table=True), exercise_problems),  # the histogram; pairs with $ amounts
-    (Expect("02_tokenize.ipynb", images=0), None),
-    (Expect("03_pad.ipynb", images=1), None),  # wasted tokens and forward time, side by side
-    (Expect("04_train.ipynb", images=1, progress=True), cost_problems),  # the live curves, redrawn in place
-    (Expect("05_evaluate.ipynb", images=2), verdict_problems),  # the scores per epoch, the confusion matrix
-    (Expect("06_loop.ipynb", images=1), None),  # the loop's run beside lesson 4's, on one pair of axes
-]
+BUNDLE_LINE = "Bundle: {room}, whole"
+
+
+def lessons(room: Path) -> list[tuple[Expect, object]]:
+    """Every lesson in order (lesson 5 evaluates the run lesson 4 saved), what it must show on the workshop bundle `room`,
+    and what a learner then tries by hand."""
+    from helpers.bundled import METRIC
+    from helpers.checkpoints import PACKAGED_CHECKPOINT
+    from helpers.data import read_glue_folder
+
+    bundle, mrpc = re.escape(BUNDLE_LINE.format(room=room)), re.escape(f"Data: the GLUE MRPC files in {room}/data/MRPC, because ")
+    model = re.escape(f"Checkpoint: {PACKAGED_CHECKPOINT} from {room}/checkpoints/{PACKAGED_CHECKPOINT}, because the course "
+                      "bundle holds it")
+    first = re.escape(read_glue_folder(room / "data" / "MRPC")["train"]["sentence1"][0])  # the bundle's, in its order
+    lesson = (bundle, mrpc + "COURSE_BUNDLE is set")
+    return [
+        (Expect("00_check.ipynb", images=0, says=(bundle,)), round_trip_problems),  # the pre-flight; the widget check turns to ✓
+        (Expect("01_load.ipynb", images=1, dollar_table=True, says=(*lesson, first), not_says=(model,)),
+         exercise_problems),  # the histogram; pairs with $ amounts
+        (Expect("02_tokenize.ipynb", images=0, says=(*lesson, model)), None),
+        (Expect("03_pad.ipynb", images=1, says=(*lesson, model)), None),  # wasted tokens and forward time, side by side
+        (Expect("04_train.ipynb", images=1, progress=True, says=(  # the live curves, redrawn in place
+            *lesson, model, r"training took \d+ s; estimated beforehand: about \d+ (s|min) \(between")), cost_problems),
+        (Expect("05_evaluate.ipynb", images=2, says=(  # the scores per epoch, the confusion matrix
+            bundle, mrpc + "you asked for it",  # the run's own source, recorded by lesson 4
+            re.escape(f"Metric: GLUE MRPC accuracy and F1 from the course bundle's module {room / METRIC}"),
+            rf"accuracy \d\.\d+ · F1 \d\.\d+ on {SAMPLE_SIZES['validation']} validation pairs"), not_says=(model,)),
+         verdict_problems),
+        (Expect("06_loop.ipynb", images=1, says=lesson), None),  # the loop's run beside lesson 4's, on one pair of axes
+    ]
+
+
+@pytest.fixture(scope="module")
+def torch_import_mb() -> int:
+    """What importing torch costs a fresh Python in this environment (VmRSS, MiB): about 219 for the CPU build."""
+    code = "import torch; print(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1])"
+    return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) // 1024
 
 
 @pytest.fixture
@@ -63,19 +98,20 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def lab(browser, tmp_path_factory):
-    """JupyterLab serving a copy of notebooks/ (nothing the browser does saves into the committed lessons)."""
+def lab(browser, room, tmp_path_factory):
+    """JupyterLab serving a copy of notebooks/ (nothing the browser does saves into the committed lessons), its lessons
+    taking their data, checkpoint and metric from a workshop bundle, as in a room without network."""
     scratch = tmp_path_factory.mktemp("browser")
     root = scratch / "notebooks"
     shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    server = start_lab(root, scratch / "outputs", scratch)
+    server = start_lab(root, scratch / "outputs", scratch, bundle=str(room))
     yield server
     stop_lab(server)
 
 
-def run_in_browser(browser, lab, expect: Expect, folder: Path, tries=None, say=print) -> list[str]:
+def run_in_browser(browser, lab, expect: Expect, folder: Path, tries=None, say=print, torch_import_mb=219) -> list[str]:
     """Open a notebook, Run All (watching its progress display), check it, let `tries(page, notebook)` try its widgets,
-    screenshot it; its problems."""
+    screenshot it, read its kernel's peak memory; its problems."""
     page, times, found = browser.new_page(), {}, []
     folder = folder / Path(expect.notebook).stem
     shutil.rmtree(folder, ignore_errors=True)  # the screenshots of the last run
@@ -100,6 +136,9 @@ def run_in_browser(browser, lab, expect: Expect, folder: Path, tries=None, say=p
         if tries is not None and not late:
             found += phase("widgets", lambda: tries(page, expect.notebook))
         phase("screenshots", lambda: screenshots(page, folder))
+        peak = lab.kernel_peak_mb(expect.notebook)
+        times["peak memory"] = peak or 0
+        found += memory_problems(expect.notebook, peak, torch_import_mb, LIMIT_MB)
         return found
     finally:
         page.close()
@@ -107,12 +146,15 @@ def run_in_browser(browser, lab, expect: Expect, folder: Path, tries=None, say=p
             lab.shut_down_kernels()  # each lesson in a fresh kernel, as on Binder; memory back for the next
         except OSError:
             pass  # the server is gone: the error that follows says more
+        peak = times.pop("peak memory", 0)
         say(f"browser test: {expect.notebook} in {sum(times.values()):.0f} s ("
-            + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in times.items()) + ")")
+            + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in times.items()) + f"), kernel peak {peak} MB")
 
 
+@pytest.mark.slow
 def test_the_checks_catch_a_broken_notebook(browser, lab, shots, say):
-    """A notebook with each trap the checks look for: a table typeset as math, widgets as text or missing, an error."""
+    """A notebook with each trap the checks look for: a table typeset as math, widgets as text or missing, a kernel over
+    the memory limit, an error, a line missing and a line that must not be there."""
     cells = [
         'import pandas as pd\npd.set_option("display.html.use_mathjax", True)  # the trap\n'
         'pd.DataFrame({"sentence1": ["He took $ 1.2 million and later $ 2 million ."], "label": [1]})',
@@ -120,6 +162,7 @@ def test_the_checks_catch_a_broken_notebook(browser, lab, shots, say):
         "from IPython.display import display\n"
         "display({'application/vnd.jupyter.widget-view+json': {'model_id': 'f' * 32, 'version_major': 2, 'version_minor': 0},"
         " 'text/plain': 'a widget'}, raw=True)  # a widget whose model is gone",
+        "hog = b'x' * (1700 * 2**20)  # a kernel over Binder's limit",
         "1 / 0",
         "print('never run')",
     ]
@@ -127,18 +170,36 @@ def test_the_checks_catch_a_broken_notebook(browser, lab, shots, say):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(notebook, lab.root / "broken.ipynb")
 
-    found = run_in_browser(browser, lab, Expect("broken.ipynb", images=1, dollar_table=True), shots, say=say)
+    found = run_in_browser(browser, lab, Expect("broken.ipynb", images=1, dollar_table=True, says=("never shown",),
+                                                not_says=("ZeroDivision",)), shots, say=say)
 
     said = "\n".join(found)
     for sign in ["typeset as MathJax math", "no table row shows two `$ <number>` amounts", "widget as text",
-                 "instead of the widget", "shows an error: ZeroDivisionError", "cell 5 (`print('never run')`) was not run",
-                 "0 figures shown as images"]:
+                 "instead of the widget", "shows an error: ZeroDivisionError", "cell 6 (`print('never run')`) was not run",
+                 "over the 1536 MB limit",
+                 "0 figures shown as images", "no output shows 'never shown'", "an output shows 'ZeroDivision'"]:
         assert sign in said, f"the checks missed {sign!r} in the broken notebook; they said:\n{said}"
 
 
-def test_every_lesson_runs_in_the_browser(browser, lab, shots, say):
-    """Run All in each lesson, in order, in the same COURSE_OUTPUT; every problem of every lesson, then one assertion."""
+@pytest.mark.slow
+def test_every_lesson_runs_in_the_browser(browser, lab, room, shots, say, torch_import_mb):
+    """Run All in each lesson, in order, on a workshop bundle, in the same COURSE_OUTPUT, each in a fresh kernel under
+    Binder's memory limit; every problem of every lesson, then one assertion."""
     found = []
-    for expect, tries in LESSONS:
-        found += run_in_browser(browser, lab, expect, shots, tries, say)
+    for expect, tries in lessons(room):
+        found += run_in_browser(browser, lab, expect, shots, tries, say, torch_import_mb)
+        if expect.notebook == "04_train.ipynb":  # the run it saved, whole, with its loss curve
+            runs = list((lab.root.parent / "outputs" / "runs").glob("*"))
+            whole = [run for run in runs if (run / "model.safetensors").is_file()
+                     and (run / "loss_curve.png").is_file() and (run / "loss_curve.png").stat().st_size > 10_000]
+            found += [] if whole else [f"04_train.ipynb saved no whole run with its loss curve: {runs}"]
     assert not found, f"{len(found)} problems a learner would see (screenshots in {shots}):\n" + "\n".join(found)
+
+
+def test_a_cuda_build_of_torch_is_held_to_the_same_memory_budget_as_binders_cpu_build():
+    """Measured here: lesson 4's smoke kernel peaks at 1,104 MB with the CPU build (219 MB to import torch) and at
+    1,623 MB with PyPI's CUDA build of torch 2.14.1 (609 MB to import)."""
+    assert memory_problems("04_train.ipynb", 1104, 219, LIMIT_MB) == []
+    assert memory_problems("04_train.ipynb", 1623, 609, LIMIT_MB) == []  # 1,233 MB with the CPU build's import
+    assert "1623 MB with Binder's CPU torch" in memory_problems("04_train.ipynb", 1623, 219, LIMIT_MB)[0]
+    assert "could not be read" in memory_problems("04_train.ipynb", None, 219, LIMIT_MB)[0]

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_SIZES
 
 import helpers
 from helpers import CourseError, bundle, bundled, checkpoints, data, metrics, preflight
@@ -18,7 +19,6 @@ from helpers.checkpoints import PACKAGED_CHECKPOINT, SEED_CHECKPOINT, default_ch
 from helpers.data import choose_source, read_glue_folder, read_sample
 from helpers.metrics import LOCAL_METRIC, metric_source
 
-SAMPLE_SIZES = {"train": 60, "validation": 20, "test": 10}  # unlike the shipped sample's, cut to 64 and 32 in the smoke profile
 AGAIN = "copy the bundle again from the instructor's drive"
 ONLY_PACKAGED = ["--checkpoint", PACKAGED_CHECKPOINT]
 
@@ -34,20 +34,6 @@ def no_bundle_yet(monkeypatch):
 def built(tmp_path, glue_folder) -> Path:
     """A bundle of the tiny GLUE folder and the packaged checkpoint."""
     return bundle.build(tmp_path / "bundle", mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT])
-
-
-@pytest.fixture(scope="module")
-def room(tmp_path_factory) -> Path:
-    """A bundle a lesson can train on: 60, 20 and 10 pairs of the shipped sample as a GLUE folder, and the packaged checkpoint."""
-    folder = tmp_path_factory.mktemp("glue") / "MRPC"
-    folder.mkdir()
-    for (split, columns), name in zip(read_sample().items(), ("train.tsv", "dev.tsv", "test.tsv")):
-        rows = list(zip(columns["label"], columns["sentence1"], columns["sentence2"]))[: SAMPLE_SIZES[split]]
-        lines = [("index" if split == "test" else "Quality") + "\t#1 ID\t#2 ID\t#1 String\t#2 String"]
-        lines += [f"{n if split == 'test' else label}\t{2 * n}\t{2 * n + 1}\t{one}\t{two}"
-                  for n, (label, one, two) in enumerate(rows)]
-        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return bundle.build(tmp_path_factory.mktemp("room") / "bundle", mrpc_dir=str(folder), names=[PACKAGED_CHECKPOINT])
 
 
 def files_in(folder: Path) -> set[str]:
@@ -255,6 +241,7 @@ def test_wheels_are_the_pinned_libraries_jupyterlab_and_the_build_backend(tmp_pa
         bundle.write_wheels(tmp_path / "wheels")
 
 
+@pytest.mark.slow
 def test_the_command_line_trains_on_the_bundle(room, tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_OUTPUT": str(tmp_path / "outputs"),
            "MRPC_DIR": "", "COURSE_BUNDLE": str(room)}
@@ -269,21 +256,4 @@ def test_the_command_line_trains_on_the_bundle(room, tmp_path):
     assert used["checkpoint"]["from"] == str(room / "checkpoints" / PACKAGED_CHECKPOINT)
 
 
-def test_lessons_1_to_5_run_on_the_bundle_in_fresh_kernels(room, tmp_path):
-    from tools.memory import execute
-
-    env = {"HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "COURSE_OUTPUT": str(tmp_path), "MRPC_DIR": "",
-           "COURSE_BUNDLE": str(room)}
-    lessons = ("01_load.ipynb", "02_tokenize.ipynb", "03_pad.ipynb", "04_train.ipynb", "05_evaluate.ipynb")
-    printed = {name: execute(name, env, timeout=300)[0] for name in lessons}  # a failing cell raises
-    data_line = f"Data: the GLUE MRPC files in {room}/data/MRPC, because "
-    model = f"Checkpoint: {PACKAGED_CHECKPOINT} from {room}/checkpoints/{PACKAGED_CHECKPOINT}, because the course bundle holds it"
-    for name, text in printed.items():
-        assert f"Bundle: {room}, whole" in text and "CourseError" not in text, (name, text[-3000:])
-        why = "you asked for it." if name == "05_evaluate.ipynb" else "COURSE_BUNDLE is set."  # lesson 5: the run's own source
-        assert data_line + why in text, (name, text[-3000:])
-        assert (model in text) == (name in lessons[1:4]), (name, text[-3000:])  # lesson 5 loads lesson 4's run
-    first = read_glue_folder(room / "data" / "MRPC")["train"]["sentence1"][0]
-    assert first in printed["01_load.ipynb"]  # the pairs table opens with the bundle's first pair, in its order
-    assert f"Metric: GLUE MRPC accuracy and F1 from the course bundle's module {room / METRIC}" in printed["05_evaluate.ipynb"]
-    assert f"on {SAMPLE_SIZES['validation']} validation pairs" in printed["05_evaluate.ipynb"]  # 20, not the sample's 32
+# Lessons 0 to 6 run on such a bundle in JupyterLab: tests/test_browser.py (each lesson runs there once, not again here).

@@ -19,6 +19,8 @@ import pytest
 from helpers.folders import complete
 from helpers.runs import load_run
 
+pytestmark = pytest.mark.slow  # subprocesses and whole trainings: `make slow`
+
 SMALL = ["--profile", "smoke", "--source", "sample", "--batch-size", "16"]
 
 

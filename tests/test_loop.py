@@ -14,6 +14,7 @@ from test_train_cli import cli_env, two_processes
 # The loop and the Trainer see the same head, batches, optimizer and schedule; dropout draws its random numbers in another
 # order, so they end close, not equal. Two seeds of the same recipe differ by more than this on the same data.
 TOLERANCE = {"eval_loss": 0.01, "eval_accuracy": 0.05, "eval_f1": 0.05, "train_loss": 0.01}
+pytestmark = pytest.mark.slow  # subprocesses and whole trainings: `make slow`
 
 
 def final(history: list[dict]) -> dict:

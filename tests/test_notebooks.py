@@ -70,6 +70,7 @@ def test_the_exporter_sees_a_changed_lesson(tmp_path):
     assert "# From Lesson 2 · Tokenize sentence pairs (notebooks/02_tokenize.ipynb)\ndef tokenize_function(" in export.generate()
 
 
+@pytest.mark.slow
 def test_a_changed_reference_output_fails_the_suite(tmp_path):
     """nbval compares the checked cells with the stored outputs: change one, and the lesson fails; leave it, and it passes."""
     lesson = nbformat.read(ROOT / "notebooks" / "01_load.ipynb", as_version=4)

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from helpers import preflight
 
 
@@ -18,6 +20,7 @@ def line(done: subprocess.CompletedProcess, name: str) -> str:
     return found
 
 
+@pytest.mark.slow
 def test_this_machine_is_ready(tmp_path):
     done = preflight_here(tmp_path)
     assert done.returncode == 0 and "Ready for the course" in done.stdout, done.stdout + done.stderr[-2000:]
@@ -25,6 +28,7 @@ def test_this_machine_is_ready(tmp_path):
     assert "lesson 4 (all-MiniLM-L6-v2, 1 epoch, batches of" in line(done, "speed") and "profile smoke" in line(done, "speed")
 
 
+@pytest.mark.slow
 def test_an_output_folder_that_cannot_be_written_fails_in_one_line(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -33,6 +37,7 @@ def test_an_output_folder_that_cannot_be_written_fails_in_one_line(tmp_path):
     assert line(done, "outputs").startswith("✗ outputs: Cannot write the course's outputs in") and "set COURSE_OUTPUT" in line(done, "outputs")
 
 
+@pytest.mark.slow
 def test_too_little_memory_fails_in_one_line(tmp_path):
     done = preflight_here(tmp_path, MEM_LIMIT=str(500 * 10**6))
     assert done.returncode == 1

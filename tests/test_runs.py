@@ -176,13 +176,14 @@ def test_check_same_data_skips_runs_saved_before_used_json(good_run, raw, capsys
 def _write_many(path: str, start: float) -> None:
     import time
 
-    from helpers.runs import write_text
+    from helpers.profile import write_text
 
     time.sleep(max(0.0, start - time.time()))  # every process begins at once
     for _ in range(2000):
         write_text(Path(path), "the same text from every process\n" * 50)
 
 
+@pytest.mark.slow
 def test_processes_writing_one_file_at_once_never_trip_over_each_other(tmp_path):
     """Two torchrun processes both write the sample's JSON Lines files: neither may lose the other's temporary file."""
     import multiprocessing

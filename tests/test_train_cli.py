@@ -63,6 +63,7 @@ def digests(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_number_of_steps(tmp_path, tiny_checkpoint):
     env = cli_env(tmp_path)
     args = ["--profile", "smoke", "--source", "sample", "--checkpoint", tiny_checkpoint, "--epochs", "3", "--batch-size", "16"]
@@ -103,6 +104,7 @@ def two_processes(module: str, tmp_path: Path, checkpoint: str) -> subprocess.Co
     )
 
 
+@pytest.mark.slow
 def test_two_processes_train_one_run_and_only_the_main_one_writes(tmp_path, tiny_checkpoint):
     done = two_processes("helpers.train", tmp_path, tiny_checkpoint)
     assert done.returncode == 0, done.stderr[-3000:]

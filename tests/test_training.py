@@ -113,12 +113,14 @@ def smoke_runs(tmp_path_factory):
         yield [train_run(settings), train_run(settings)]
 
 
+@pytest.mark.slow
 def test_same_seed_and_profile_give_the_same_metrics(smoke_runs):
     first, second = (load_run(path).metrics for path in smoke_runs)
     assert first["eval_accuracy"] == second["eval_accuracy"] and first["eval_f1"] == second["eval_f1"]
     assert first["eval_loss"] == pytest.approx(second["eval_loss"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_a_run_folder_holds_everything_and_its_last_checkpoint(smoke_runs):
     path = smoke_runs[0]
     assert all((path / name).is_file() for name in RUN_FILES) and (path / "loss_curve.png").stat().st_size > 10_000
@@ -131,6 +133,7 @@ def test_a_run_folder_holds_everything_and_its_last_checkpoint(smoke_runs):
     assert smoke_runs[0] != smoke_runs[1] and "all-MiniLM-L6-v2-1ep-" in path.name
 
 
+@pytest.mark.slow
 def test_a_run_folder_with_files_missing_is_one_clear_sentence(smoke_runs, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
