@@ -3,6 +3,7 @@
 import importlib.metadata
 import os
 import platform
+import re
 import warnings
 
 from helpers.errors import CourseError, show_briefly
@@ -31,13 +32,14 @@ THIRD_PARTY_WARNINGS: tuple[tuple[str, type[Warning], str, str], ...] = ()
 
 
 def library_warnings(strict: bool | None = None) -> None:
-    """Filter the third-party warnings above one by one; with `strict` (COURSE_WARNINGS=error), deprecations are errors (lesson 1)."""
+    """Filter the third-party warnings above one by one; with `strict` (COURSE_WARNINGS=error), deprecations are errors
+    (lesson 1)."""
     strict = os.environ.get("COURSE_WARNINGS", "").strip() == "error" if strict is None else strict
     if strict:
         for category in (DeprecationWarning, FutureWarning):
             warnings.filterwarnings("error", category=category)
     for message, category, module, _ in THIRD_PARTY_WARNINGS:  # inserted in front: they come before the errors
-        warnings.filterwarnings("ignore", message=message, category=category, module=module)
+        warnings.filterwarnings("ignore", message=re.escape(message), category=category, module=module)
 
 
 def quiet_libraries() -> None:

@@ -44,7 +44,7 @@ SNAPSHOT = """() => {
       source: ((cell.querySelector('.cm-line') || {}).textContent || '').trim(),
       outputs: [...cell.querySelectorAll('.jp-OutputArea-output')].map(out => ({
         mime: out.dataset.mimeType || '',
-        text: out.textContent.slice(0, 5000),
+        text: out.textContent.slice(0, 50000),
         images: [...out.querySelectorAll('img')].map(img => ({loaded: img.complete && img.naturalWidth > 0, width: img.naturalWidth})),
         widgets: out.querySelectorAll('.jupyter-widgets:not(.jp-OutputArea-output)').length,
         tables: [...out.querySelectorAll('table')].map(table => ({

@@ -18,10 +18,18 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture(autouse=True)
-def third_party_warnings():
-    """In each test, pyproject.toml's errors for deprecations, less the third-party warnings filtered one by one."""
-    library_warnings(strict=False)  # inside pytest's own filters for this test, so they last as long as the test
+# pyproject.toml makes deprecations errors; pytest sets its filters anew for the collection and for each test, so the
+# third-party warnings filtered one by one (helpers.session) are added inside each: for imports, fixtures and the test.
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session):
+    library_warnings(strict=False)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    library_warnings(strict=False)  # lasts until the test's teardown, when pytest puts its filters back
+    return (yield)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ def test_only_the_moving_libraries_are_unpinned():
 
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="1" failures="1" skipped="1"
-tests="4" time="61.5"><testcase classname="tests.test_lessons" name="test_smoke_lessons_fit_in_binder" time="1">
+tests="4" time="61.5"><testcase classname="tests.test_browser" name="test_every_lesson_runs_in_the_browser" time="1">
 <failure message="AssertionError: (1542, 1200)">long traceback</failure></testcase>
 <testcase classname="tests.test_data" name="test_ok" time="1"/><testcase classname="tests.test_data" name="test_skip" time="0">
 <skipped message="no GPU"/></testcase><testcase classname="notebooks.04_train.ipynb" name="Cell 3" time="2">
@@ -36,7 +36,7 @@ def test_the_summary_names_the_versions_that_moved_and_each_failure(tmp_path):
     text = newest.summary(pinned, {"transformers": "5.24.0", "torch": "2.13.0"}, outcome, "torch from PyPI", True)
     assert "| transformers | 5.23.0 | 5.24.0 (moved) |" in text and "| torch | 2.13.0 | 2.13.0 |" in text
     assert "1 passed, 1 failed, 1 errors, 1 skipped in 62 s: **something broke**" in text
-    assert "- `tests.test_lessons::test_smoke_lessons_fit_in_binder`: AssertionError: (1542, 1200)" in text
+    assert "- `tests.test_browser::test_every_lesson_runs_in_the_browser`: AssertionError: (1542, 1200)" in text
     assert "`notebooks.04_train.ipynb::Cell 3`: FutureWarning: `foo` is deprecated" in text
 
 

@@ -1,9 +1,10 @@
 """python -m tools.newest: the suite again, on the newest releases of the course's libraries; a summary of what moved and broke.
 
-CI runs it after the pinned run (`make newest`). The pinned run decides whether a change lands; this one only informs: it
-installs a second environment (`.venv-newest`) fresh, with the libraries below unpinned (the newest the package index
-serves; torch's build chosen as `make` chooses it) and everything else as pinned, runs the README's test command there, and
-writes `outputs/newest/summary.md` (and `summary.json`, `pytest.log`, `junit.xml`) beside printing the summary.
+CI runs it after the pinned runs (`make newest`, after `make test` and `make slow`). Those decide whether a change lands;
+this one only informs: it installs a second environment (`.venv-newest`) fresh, with the libraries below unpinned (the
+newest the package index serves; torch's build chosen as `make` chooses it) and everything else as pinned, runs the whole
+suite there (both tiers: the browser's memory check included), and writes `outputs/newest/summary.md` (and `summary.json`,
+`pytest.log`, `junit.xml`, `install.log`, the browser's screenshots) beside printing the summary.
 The README's "When the libraries move" says how to read it and how to move the pins.
 """
 
@@ -81,9 +82,10 @@ def results(junit: Path) -> dict:
     """Counts, and each failed test with the first line of why, from pytest's JUnit XML."""
     counts = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
     failed = []
-    if not junit.is_file():
-        return {**counts, "failures": failed, "seconds": 0.0}
-    suite = ET.parse(junit).getroot()
+    try:
+        suite = ET.parse(junit).getroot()
+    except (OSError, ET.ParseError):  # no report, or half of one: pytest was killed
+        return {**counts, "failures": [{"test": "pytest", "why": ["wrote no whole report: see pytest.log"]}], "seconds": 0.0}
     suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
     for case in suite.iter("testcase"):
         test = f"{case.get('classname', '')}::{case.get('name')}"  # tests.test_loop::test_..., or a notebook's cell
@@ -104,14 +106,18 @@ def summary(pinned: dict[str, str], versions: dict[str, str], outcome: dict, tor
              "Informational: the pinned run decides whether a change lands. " + torch_from + ".", "",
              "| library | pinned | newest here |", "|---|---|---|"]
     for name in MOVING:
-        pin = pinned[name].split("==")[1] if "==" in pinned.get(name, "") else "(as transformers brings it)"
+        pin = pinned[name].split("==")[1] if "==" in pinned.get(name, "") else None
         now = versions.get(name, "not installed")
-        lines.append(f"| {name} | {pin} | {now}{' (moved)' if now not in (pin, 'not installed') else ''} |")
+        moved = pin is not None and now != "not installed" and now.split("+")[0] != pin.split("+")[0]  # 2.13.0+cpu is 2.13.0
+        lines.append(f"| {name} | {pin or '(as transformers brings it)'} | {now}{' (moved)' if moved else ''} |")
     lines.append("")
     if not installed_ok:
         lines += ["**The newest releases could not be installed together**: pip's message is at the end of "
                   "`outputs/newest/install.log`. The tests did not run."]
         return "\n".join(lines) + "\n"
+    if outcome.get("timed_out"):
+        lines += [f"**The suite ran past {outcome['timed_out']} s and was stopped**: a test may hang on these releases "
+                  "(the end of `outputs/newest/pytest.log` shows where)."]
     total = outcome["passed"] + outcome["failed"] + outcome["errors"]
     verdict = "all pass" if outcome["failed"] + outcome["errors"] == 0 and total else "**something broke**"
     lines.append(f"Tests: {outcome['passed']} passed, {outcome['failed']} failed, {outcome['errors']} errors, "
@@ -126,7 +132,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.newest", description=__doc__.splitlines()[0])
     parser.add_argument("--venv", default=str(ROOT / ".venv-newest"), help="where to build the environment (made anew)")
     parser.add_argument("--out", default=str(ROOT / "outputs" / "newest"), help="where the summary and logs go")
-    parser.add_argument("pytest_args", nargs="*", help="passed to pytest (default: the README's whole suite)")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds before the suite is stopped (default 3600)")
+    parser.add_argument("pytest_args", nargs="*", help="passed to pytest (default: the whole suite, both tiers)")
     args = parser.parse_args(argv)
     out, venv = Path(args.out), Path(args.venv)
     out.mkdir(parents=True, exist_ok=True)
@@ -134,26 +141,32 @@ def main(argv=None) -> int:
     with open(out / "install.log", "w") as log:
         ok, torch_from = install(venv, log)
     print(f"Installed the newest releases in {time.perf_counter() - started:.0f} s" if ok else "The install failed.")
-    outcome = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0, "failures": [], "seconds": 0.0}
+    outcome = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0, "failures": [], "seconds": 0.0, "timed_out": None}
     if ok:
         junit = out / "junit.xml"
         junit.unlink(missing_ok=True)
         env = {**os.environ, **TEST_ENV, "COURSE_OUTPUT": str(out / "tests"), "VIRTUAL_ENV": str(venv),
+               "BROWSER_SCREENSHOTS": str(out / "browser"),  # not over the pinned run's
                "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+        timed_out = None
         with open(out / "pytest.log", "w") as log:
-            subprocess.run([str(venv / "bin" / "python"), "-m", "pytest", f"--junitxml={junit}", *args.pytest_args],
-                           cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        outcome = results(junit)
+            try:
+                subprocess.run([str(venv / "bin" / "python"), "-m", "pytest", f"--junitxml={junit}", *args.pytest_args],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = args.timeout
+        outcome = {**results(junit), "timed_out": timed_out}
     pinned = pins()
     versions = installed(venv) if ok else {}
-    if ok:  # which build: PyPI's Linux torch carries CUDA, and with it about 300 MB more in every kernel
+    if ok:  # which build: PyPI's Linux torch carries CUDA, and with it about 390 MB more in every kernel
         build = subprocess.run([str(venv / "bin" / "python"), "-c", "import torch; print(torch.version.cuda or '')"],
                                capture_output=True, text=True).stdout.strip()
         torch_from += f", a CUDA {build} build" if build else ", the CPU build"
     text = summary(pinned, versions, outcome, torch_from, ok)
     (out / "summary.md").write_text(text)
-    (out / "summary.json").write_text(json.dumps({"installed": ok, "torch_from": torch_from, "versions": {
-        name: versions.get(name) for name in MOVING}, "pinned": {name: pinned.get(name) for name in MOVING}, **outcome}, indent=2))
+    (out / "summary.json").write_text(json.dumps({
+        "installed": ok, "torch_from": torch_from, "versions": {name: versions.get(name) for name in MOVING},
+        "pinned": {name: pinned.get(name) for name in MOVING}, **outcome}, indent=2))
     print(text + f"(written to {out / 'summary.md'})")
     return 0  # informational: the pinned run decides
 
