@@ -1,7 +1,7 @@
 """Run sizes: one setting, COURSE_PROFILE, sizes every run of the course; where the course writes, and writing whole files."""
 
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,11 +51,9 @@ def output_dir(*parts: str) -> Path:
 
 def write_text(path: Path, text: str) -> None:
     """Write a file whole or not at all, even when several processes write it at once: each through its own temporary file."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".partial")  # never shared
-    partial = Path(name)
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")  # never shared; umask's mode
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        partial.write_text(text, encoding="utf-8")
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
