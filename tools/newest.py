@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
+from helpers.colab import canonical
 from helpers.install import reachable, this_machine, torch_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,7 @@ TEST_ENV = {"HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "COURSE_WARNINGS":
 
 def name_of(spec: str) -> str:
     """`transformers==5.23.0` → `transformers`, in the normalised form pip compares (PEP 503)."""
-    return re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0]).lower()
+    return canonical(re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0])
 
 
 def pins(pyproject: Path = ROOT / "pyproject.toml", extras: tuple[str, ...] = ("lab", "test")) -> dict[str, str]:
