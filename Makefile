@@ -21,9 +21,11 @@ $(VENV)/.installed-lab: pyproject.toml helpers/install.py
 
 # The tests' libraries (nbval, Playwright, ...) only for those who run the tests.
 # (A bundle's wheels hold the lab's libraries only: the tests' come from the network.)
-$(VENV)/.installed-test: $(VENV)/.installed-lab
+# From scratch, one pip run installs both (a second run would resolve everything again).
+$(VENV)/.installed-test: pyproject.toml helpers/install.py
+	$(if $(wildcard $(BIN)/python),,$(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip)
 	COURSE_BUNDLE= $(BIN)/python -m helpers.install --extras lab,test
-	touch $@
+	touch $(VENV)/.installed-lab $@
 
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_check.ipynb

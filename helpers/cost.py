@@ -72,7 +72,8 @@ def padded_tokens(lengths: list[int], batch_size: int, grouped: bool, multiple: 
 
 
 @functools.cache
-def step_seconds(batch_size: int, tokens: int, precision: str) -> tuple[float, ...]:
+def step_seconds(batch_size: int, tokens: int, precision: str, dropout: float | None = None,
+                 freeze_embeddings: bool = False) -> tuple[float, ...]:
     """Seconds of each of 3 to 6 training steps (forward, backward, AdamW) of a packaged-checkpoint-shaped model (lesson 4)."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification
@@ -80,9 +81,12 @@ def step_seconds(batch_size: int, tokens: int, precision: str) -> tuple[float, .
     shape = REGISTRY[PACKAGED_CHECKPOINT]
     config = BertConfig(hidden_size=shape.hidden, num_hidden_layers=shape.layers, num_attention_heads=shape.hidden // 64,
                         intermediate_size=4 * shape.hidden, num_labels=2)
+    if dropout is not None:  # as lesson 4's load_model sets it
+        config.hidden_dropout_prob = config.attention_probs_dropout_prob = dropout
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = BertForSequenceClassification(config).to(device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    model.bert.embeddings.requires_grad_(not freeze_embeddings)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     ids = torch.randint(1000, config.vocab_size, (batch_size, tokens), device=device)
     labels = torch.randint(0, 2, (batch_size,), device=device)
     dtype = torch.bfloat16 if precision == "bf16" else torch.float16
@@ -112,7 +116,7 @@ def estimate(settings, train_lengths: list[int], eval_lengths: list[int]) -> Cos
     train_tokens = padded_tokens(train_lengths, settings.batch_size, group, multiple, longest)
     eval_tokens = padded_tokens(eval_lengths, EVAL_BATCH_SIZE, False, multiple, longest)
     length = max(8, round(train_tokens / len(train_lengths)))  # the average padded length of a training batch
-    timed = step_seconds(settings.batch_size, length, settings.precision)
+    timed = step_seconds(settings.batch_size, length, settings.precision, settings.dropout, settings.freeze_embeddings)
     scale = arithmetic_per_token(checkpoint) / arithmetic_per_token(REGISTRY[PACKAGED_CHECKPOINT])
     per_token = [seconds * scale / (settings.batch_size * length) for seconds in timed]
     fixed = START_SECONDS + settings.epochs * SAVE_BYTES_PER_PARAMETER * checkpoint.params_m * 1e6 / SAVE_BYTES_PER_SECOND

@@ -14,7 +14,7 @@ from accelerate import Accelerator
 from datasets import load_dataset
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoConfig, AutoModelForSequenceClassification
 from transformers import AutoTokenizer, set_seed
 from transformers import DataCollatorWithPadding
 from transformers import Trainer
@@ -57,16 +57,26 @@ def tokenize_dataset(raw, tokenizer, max_length=128):
 
 
 # From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
-def load_model(checkpoint):
+def load_model(checkpoint, dropout=None, freeze_embeddings=False):
     """A pretrained encoder with a new, randomly initialised two-label classification head (lesson 4)."""
     with loading_errors(checkpoint):  # a wrong name or folder ends in one sentence that says what to do
-        return AutoModelForSequenceClassification.from_pretrained(
+        config = AutoConfig.from_pretrained(
             checkpoint_path(checkpoint),  # the Hub id, or the folder that holds the checkpoint here
             num_labels=2,  # not_equivalent (0) or equivalent (1)
             id2label={0: "not_equivalent", 1: "equivalent"},
             label2id={"not_equivalent": 0, "equivalent": 1},
+        )
+        if dropout is not None:  # BERT names two: hidden_dropout_prob and attention_probs_dropout_prob
+            config.update({name: dropout for name, value in config.to_dict().items()
+                           if "dropout" in name and isinstance(value, float)})
+        model = AutoModelForSequenceClassification.from_pretrained(
+            checkpoint_path(checkpoint),
+            config=config,
             use_safetensors=True,  # weights from safetensors files only: loading them runs no code
         )
+    if freeze_embeddings:  # no gradients: the Trainer's optimizer leaves them out
+        model.base_model.embeddings.requires_grad_(False)
+    return model
 
 
 # From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
@@ -145,7 +155,7 @@ def train_run(settings, run_dir=None, callbacks=(), resume=False):
     raw = load_mrpc(settings.source, settings.profile)
     with loading_errors(settings.checkpoint):
         tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(settings.checkpoint))
-    model = load_model(settings.checkpoint)
+    model = load_model(settings.checkpoint, settings.dropout, settings.freeze_embeddings)
     run_dir, checkpoint = start_run(settings, raw, model, run_dir, resume)  # resume: the newest whole checkpoint
     tokenized = tokenize_dataset(raw, tokenizer, settings.max_length)
     trainer = make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks)
@@ -221,7 +231,7 @@ def accelerate_loop(settings, run_dir=None):
     raw = load_mrpc(settings.source, settings.profile)
     with loading_errors(settings.checkpoint):  # a damaged folder: one sentence, not a traceback
         tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(settings.checkpoint))
-    model = load_model(settings.checkpoint)
+    model = load_model(settings.checkpoint, settings.dropout, settings.freeze_embeddings)
     run_dir, _ = start_run(settings, raw, model, run_dir, label="loop")  # the folder every process agrees on
     loaders = make_loaders(tokenize_dataset(raw, tokenizer, settings.max_length), tokenizer, settings)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.0)

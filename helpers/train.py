@@ -12,21 +12,35 @@ from pathlib import Path
 
 from helpers.errors import CourseError
 
-OPTIONS = ("checkpoint", "epochs", "learning_rate", "batch_size", "profile", "source")
+OPTIONS = ("checkpoint", "epochs", "learning_rate", "batch_size", "dropout", "freeze_embeddings", "profile", "source")
 
 
 def parse(argv=None, prog: str = "python -m helpers.train", description: str = __doc__.splitlines()[0]) -> argparse.Namespace:
     """The command line: lesson 4's widgets as options, plus the run folder and --resume (command line)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--checkpoint", help="a name from the registry, or a saved model folder (default: the course's, for this machine)")
-    parser.add_argument("--epochs", type=int, help="passes over the training split (default: 3; 1 in the smoke profile)")
+    parser.add_argument("--epochs", type=int, help="passes over the training split (default: 3 on a GPU, 2 on a CPU; 1 in the smoke profile)")
     parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: the course's for the checkpoint)")
     parser.add_argument("--batch-size", type=int, help="pairs per step and per process (default: 32; 16 on a small CPU machine)")
+    parser.add_argument("--dropout", type=dropout_option, metavar="P|checkpoint",
+                        help="every dropout probability of the model; checkpoint keeps its own (default: 0 on a CPU, checkpoint on a GPU)")
+    parser.add_argument("--freeze-embeddings", action=argparse.BooleanOptionalAction,
+                        help="keep the pretrained token embeddings as they are (default: on a CPU yes, on a GPU no)")
     parser.add_argument("--profile", help="full or smoke (default: COURSE_PROFILE, else full)")
     parser.add_argument("--source", help="hub, sample or a GLUE MRPC folder (default: COURSE_BUNDLE, else MRPC_DIR, else the Hub, else the sample)")
     parser.add_argument("--output-dir", type=Path, help="the run folder (default: a new one under outputs/runs/)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last checkpoint")
     return parser.parse_args(argv)
+
+
+def dropout_option(text: str) -> float | str:
+    """--dropout's value: a probability, or "checkpoint" for the checkpoint's own (command line)."""
+    if text == "checkpoint":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability: give a number such as 0 or 0.1, or checkpoint") from None
 
 
 def settings_from(args: argparse.Namespace):
@@ -41,6 +55,8 @@ def settings_from(args: argparse.Namespace):
     for name in OPTIONS:
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
+    if settings.dropout == "checkpoint":
+        settings.dropout = None
     return settings.check()
 
 
@@ -58,8 +74,17 @@ def check_folder(run_dir: Path, settings, resume: bool) -> None:
     if started and not resume:
         raise CourseError(f"{run_dir} holds a started run: continue it with --resume, or choose another --output-dir.")
     saved = read_json(run_dir / "settings.json")
-    if started and saved and saved != settings.as_dict():  # a folder where a run failed to start is free again
+    if started and saved and {**field_defaults(), **saved} != settings.as_dict():  # missing: a setting added since (its default)
         raise CourseError(f"{run_dir} holds a different run (see its settings.json): choose another --output-dir, or run with the same options.")
+
+
+def field_defaults() -> dict:
+    """Each setting's default: what a run saved before that setting existed used (command line)."""
+    from dataclasses import MISSING
+
+    from helpers.training import Settings
+
+    return {f.name: f.default for f in fields(Settings) if f.default is not MISSING}
 
 
 def resumed_settings(run_dir: Path, args: argparse.Namespace):

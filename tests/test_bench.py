@@ -22,6 +22,26 @@ def test_a_recipe_run_with_several_seeds_reports_means_and_spread():
     assert "3 seeds" in table and "| 0.820 ± 0.020 | 0.870 ± 0.020 |" in table and table.endswith("A note.")
 
 
+def test_the_knob_table_gives_each_knobs_seconds_and_its_speed_against_the_seed(tmp_path):
+    path = tmp_path / "knobs.json"
+    knobs = [{**bench.KNOBS[0], "seconds": 40.0}, {**bench.KNOBS[-2], "seconds": 16.0}]
+    path.write_text(json.dumps({"device": "CPU: x", "pairs": 640, "date": "2026-11-27", "knobs": knobs}))
+    lines = bench.knob_table(path).splitlines()
+    assert lines[0] == "CPU: x, 640 pairs, one pass, 2026-11-27:" and len(lines) == 6
+    assert lines[4].startswith("| the seed recipe | 8 | fp32 | random | 0.1 | trained | 40.0 | 1.00 |")
+    assert lines[5].startswith("| embeddings frozen | 32 | fp32 | grouped | off | frozen | 16.0 | 2.50 | yes, on a CPU")
+
+
+def test_the_course_row_names_dropout_and_frozen_embeddings():
+    settings = {**Settings("all-MiniLM-L6-v2", dropout=0.0, freeze_embeddings=True).as_dict(), "seed": [42]}
+    course = {**bench.row("course", [result(100, 0.8, 42)], 3668), "settings": settings}
+    table = bench.table({"device": "CPU: x", "checkpoint": "m", "train_pairs": 3668, "date": "d", "rows": [course], "speedup": 1})
+    assert "fp32, no dropout, embeddings frozen |" in table
+    plain = bench.table({"device": "CPU: x", "checkpoint": "m", "train_pairs": 3668, "date": "d", "speedup": 1,
+                         "rows": [bench.row("seed", [result(100, 0.8, 42)], 3668)]})
+    assert "dropout" not in plain and "frozen" not in plain
+
+
 def test_the_seed_recipe_is_the_lessons_and_follows_the_profile():
     full, smoke = bench.seed_recipe("bert-base-uncased", None, "full"), bench.seed_recipe("bert-base-uncased", None, "smoke")
     assert (full.batch_size, full.learning_rate, full.epochs, full.precision, full.group_by_length) == (8, 5e-5, 3, "fp32", False)

@@ -47,6 +47,23 @@ def test_packaged_checkpoint_loads_as_a_two_label_classifier():
     assert model.config.num_labels == 2 and model.config.id2label == {0: "not_equivalent", 1: "equivalent"}
 
 
+def test_dropout_and_frozen_embeddings_are_what_the_saved_model_says(tmp_path):
+    import torch
+
+    model = load_model(PACKAGED_CHECKPOINT, dropout=0.0, freeze_embeddings=True)
+    probabilities = {module.p for module in model.modules() if isinstance(module, torch.nn.Dropout)}
+    assert probabilities == {0.0}  # every dropout of the model, attention's included
+    assert (model.config.hidden_dropout_prob, model.config.attention_probs_dropout_prob) == (0.0, 0.0)  # and the config says so
+    frozen = {name for name, parameter in model.named_parameters() if not parameter.requires_grad}
+    assert frozen and all(name.startswith("bert.embeddings.") for name in frozen)
+    assert "bert.embeddings.word_embeddings.weight" in frozen and model.classifier.weight.requires_grad
+    model.save_pretrained(tmp_path)
+    assert '"hidden_dropout_prob": 0.0' in (tmp_path / "config.json").read_text()  # a saved run records the dropout it had
+    plain = load_model(PACKAGED_CHECKPOINT)
+    assert {m.p for m in plain.modules() if isinstance(m, torch.nn.Dropout)} == {0.1}
+    assert all(parameter.requires_grad for parameter in plain.parameters())
+
+
 def test_weights_load_from_safetensors_only(tmp_path):
     import torch
     from transformers import BertConfig, BertForSequenceClassification

@@ -36,7 +36,10 @@ def test_course_defaults_follow_the_hardware(monkeypatch):
     gpu = Hardware("cuda", "NVIDIA T4", 16, bf16=False)
     settings = course_defaults("bert-base-uncased", "full", hardware=gpu)
     assert settings.precision == "fp16" and settings.group_by_length and settings.epochs == 3
-    assert course_defaults("all-MiniLM-L6-v2", "smoke", hardware=Hardware("cpu", "x", 8, False)).precision == "fp32"
+    assert settings.dropout is None and not settings.freeze_embeddings  # a GPU keeps the measured recipe of 3 epochs
+    cpu = course_defaults("all-MiniLM-L6-v2", "full", hardware=Hardware("cpu", "x", 8, False))
+    assert (cpu.precision, cpu.epochs, cpu.dropout, cpu.freeze_embeddings) == ("fp32", 2, 0.0, True)
+    assert course_defaults("all-MiniLM-L6-v2", "smoke", hardware=Hardware("cpu", "x", 8, False)).epochs == 1
 
 
 def test_training_arguments_follow_the_hardware(monkeypatch, tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from helpers.install import CPU_INDEX, Machine, commands, torch_pin
 
 ROOT_COURSE = ["--editable", ".[lab]"]
+PIP = ["install", "--quiet", "--no-compile"]  # bytecode is written as modules are imported: installs take half the time
 
 
 def plan(machine, override="", bundle="", answers=lambda url: True):
@@ -22,7 +23,7 @@ def test_the_torch_pin_is_pyprojects():
 
 def test_linux_without_nvidia_takes_the_cpu_build_from_pytorchs_index():
     steps, said = plan(Machine("Linux", nvidia=False))
-    assert steps == [["install", "--quiet", torch_pin(), "--index-url", CPU_INDEX], ["install", "--quiet", *ROOT_COURSE]]
+    assert steps == [[*PIP, torch_pin(), "--index-url", CPU_INDEX], [*PIP, *ROOT_COURSE]]
     assert "CPU build" in said
 
 
@@ -34,20 +35,20 @@ def test_linux_without_nvidia_takes_the_cpu_build_from_pytorchs_index():
 ])
 def test_gpus_macos_and_windows_take_pypis_build(machine, reason):
     steps, said = plan(machine)
-    assert steps == [["install", "--quiet", *ROOT_COURSE]] and reason in said
+    assert steps == [[*PIP, *ROOT_COURSE]] and reason in said
 
 
 @pytest.mark.parametrize("override, index", [("cpu", CPU_INDEX), ("https://example.org/whl/cu130", "https://example.org/whl/cu130")])
 def test_torch_index_overrides_the_choice(override, index):
     steps, said = plan(Machine("Linux", nvidia=True), override)
-    assert steps[0] == ["install", "--quiet", torch_pin(), "--index-url", index] and "TORCH_INDEX" in said
+    assert steps[0] == [*PIP, torch_pin(), "--index-url", index] and "TORCH_INDEX" in said
     steps, said = plan(Machine("Linux", nvidia=False), "pypi")
-    assert steps == [["install", "--quiet", *ROOT_COURSE]] and "TORCH_INDEX=pypi" in said
+    assert steps == [[*PIP, *ROOT_COURSE]] and "TORCH_INDEX=pypi" in said
 
 
 def test_an_unreachable_cpu_index_falls_back_to_pips_default_and_says_so():
     steps, said = plan(Machine("Linux", nvidia=False), answers=lambda url: False)
-    assert steps == [["install", "--quiet", *ROOT_COURSE]]  # this machine: pip's own index holds a CPU wheel
+    assert steps == [[*PIP, *ROOT_COURSE]]  # this machine: pip's own index holds a CPU wheel
     assert "does not answer" in said and "TORCH_INDEX" in said
 
 
@@ -63,18 +64,18 @@ def test_a_bundle_with_wheels_installs_everything_without_network(tmp_path):
     built_here(tmp_path)
     steps, said = plan(Machine("Linux", nvidia=True), bundle=str(tmp_path), answers=lambda url: pytest.fail("asked the network"))
     offline = ["--no-index", "--find-links", str(tmp_path / "wheels")]
-    assert steps == [["install", "--quiet", *offline, torch_pin()], ["install", "--quiet", *offline, *ROOT_COURSE]]
+    assert steps == [[*PIP, *offline, torch_pin()], [*PIP, *offline, *ROOT_COURSE]]
     assert "without network" in said
 
 
 def test_wheels_built_for_another_python_are_left_alone(tmp_path, capsys):
     built_here(tmp_path, python="3.9")
-    assert plan(Machine("Darwin", nvidia=False), bundle=str(tmp_path))[0] == [["install", "--quiet", *ROOT_COURSE]]
+    assert plan(Machine("Darwin", nvidia=False), bundle=str(tmp_path))[0] == [[*PIP, *ROOT_COURSE]]
     assert "for Python 3.9" in capsys.readouterr().out
 
 
 def test_a_bundle_without_wheels_is_ignored_for_the_install(tmp_path):
-    assert plan(Machine("Darwin", nvidia=False), bundle=str(tmp_path))[0] == [["install", "--quiet", *ROOT_COURSE]]
+    assert plan(Machine("Darwin", nvidia=False), bundle=str(tmp_path))[0] == [[*PIP, *ROOT_COURSE]]
 
 
 def test_the_command_runs_before_anything_is_installed(tmp_path):
@@ -85,4 +86,4 @@ def test_the_command_runs_before_anything_is_installed(tmp_path):
                           capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "TORCH_INDEX": "pypi"},
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
-    assert "$ python -m pip install --quiet --editable .[lab,test]" in done.stdout
+    assert "$ python -m pip install --quiet --no-compile --editable .[lab,test]" in done.stdout

@@ -90,6 +90,7 @@ def test_readme_results_are_generated_from_the_saved_json():
     readme = (ROOT / "README.md").read_text()
     assert with_section(readme, "bench", bench.readme_section()) == readme, "run `python -m tools.bench --readme`"
     assert with_section(readme, "search", bench.search_table()) == readme, "run `python -m tools.bench --readme`"
+    assert with_section(readme, "knobs", bench.knob_table()) == readme, "run `python -m tools.bench --readme`"
     saved = json.loads(memory.RESULT.read_text())
     assert with_section(readme, "memory", memory.table(saved)) == readme, "run `python -m tools.memory --readme`"
     from tools import first_run

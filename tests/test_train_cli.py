@@ -39,6 +39,40 @@ def test_a_folder_holding_another_run_is_refused(tmp_path, capsys):
     assert f"{folder} holds a started run: continue it with --resume" in capsys.readouterr().err
 
 
+def test_dropout_and_frozen_embeddings_are_options(capsys, monkeypatch):
+    from helpers import hardware
+    from helpers.hardware import Hardware
+
+    monkeypatch.setattr(hardware, "detect", lambda: Hardware("cpu", "x", 8, False))
+    cpu = train.settings_from(train.parse(SMOKE))
+    assert (cpu.dropout, cpu.freeze_embeddings) == (0.0, True)  # the course's CPU defaults
+    chosen = train.settings_from(train.parse([*SMOKE, "--dropout", "checkpoint", "--no-freeze-embeddings"]))
+    assert (chosen.dropout, chosen.freeze_embeddings) == (None, False)
+    assert train.settings_from(train.parse([*SMOKE, "--dropout", "0.2"])).dropout == 0.2
+    with pytest.raises(SystemExit) as stopped:
+        train.parse([*SMOKE, "--dropout", "lots"])
+    assert stopped.value.code == 2 and "'lots' is not a probability: give a number such as 0 or 0.1" in capsys.readouterr().err
+    assert train.main([*SMOKE, "--dropout", "1.5"]) == 2
+    assert "dropout must be None (the checkpoint's own) or a probability" in capsys.readouterr().err
+
+
+def test_a_run_saved_before_a_setting_existed_resumes_with_that_settings_default(tmp_path, monkeypatch):
+    from helpers import hardware
+    from helpers.hardware import Hardware
+
+    monkeypatch.setattr(hardware, "detect", lambda: Hardware("cpu", "x", 8, False))  # today's defaults: dropout 0, frozen
+    folder = tmp_path / "old"
+    (folder / "checkpoint-4").mkdir(parents=True)
+    old = train.settings_from(train.parse(SMOKE)).as_dict()
+    old.update(dropout=None, freeze_embeddings=False)
+    (folder / "settings.json").write_text(json.dumps({k: v for k, v in old.items() if k not in ("dropout", "freeze_embeddings")}))
+    resumed = train.resumed_settings(folder, train.parse(["--output-dir", str(folder), "--resume"]))
+    assert (resumed.dropout, resumed.freeze_embeddings) == (None, False)  # what the old run really had
+    train.check_folder(folder, resumed, resume=True)  # the same run: no "holds a different run"
+    with pytest.raises(train.CourseError, match="holds a different run"):
+        train.check_folder(folder, train.settings_from(train.parse(SMOKE)), resume=True)  # today's defaults differ
+
+
 def test_resume_with_nothing_to_resume_is_refused(tmp_path, capsys):
     assert train.main([*SMOKE, "--resume"]) == 2
     assert "--resume needs --output-dir" in capsys.readouterr().err

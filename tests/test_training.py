@@ -36,6 +36,32 @@ def test_a_warmup_that_is_not_a_share_of_the_steps_is_refused(warmup):
         Settings("all-MiniLM-L6-v2", warmup=warmup).check()
 
 
+@pytest.mark.parametrize("dropout", [-0.1, 1, 1.5, "0.1"])
+def test_a_dropout_that_is_not_a_probability_is_refused(dropout):
+    with pytest.raises(CourseError, match="dropout must be None .* or a probability from 0 to below 1"):
+        Settings("all-MiniLM-L6-v2", dropout=dropout).check()
+    with pytest.raises(CourseError, match="freeze_embeddings must be True or False, not 'yes'"):
+        Settings("all-MiniLM-L6-v2", freeze_embeddings="yes").check()
+
+
+def test_frozen_embeddings_get_no_gradients_and_no_optimizer_state(tiny_checkpoint, tmp_path):
+    from dataclasses import replace
+
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    settings = replace(course_defaults(tiny_checkpoint, "smoke", "sample"), freeze_embeddings=True, dropout=0.0, epochs=1)
+    model = load_model(tiny_checkpoint, settings.dropout, settings.freeze_embeddings)
+    before = model.bert.embeddings.word_embeddings.weight.detach().clone()
+    trainer = make_trainer(model, tokenizer, tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer), settings, tmp_path)
+    trainer.train()
+    optimized = {id(p) for group in trainer.optimizer.param_groups for p in group["params"]}
+    assert all(id(p) not in optimized for p in model.bert.embeddings.parameters())
+    assert optimized == {id(p) for p in model.parameters() if p.requires_grad}
+    assert torch.equal(model.bert.embeddings.word_embeddings.weight, before)  # untouched: no weight decay either
+    assert not torch.equal(model.bert.encoder.layer[0].attention.self.query.weight, load_model(tiny_checkpoint).bert.encoder.layer[0].attention.self.query.weight)
+
+
 def test_the_course_warms_up_over_a_tenth_of_the_steps_and_the_seed_recipe_not_at_all(tmp_path):
     from helpers.recipe import training_arguments
     from tools.bench import seed_recipe
@@ -160,9 +186,13 @@ def test_lesson_4s_parameters_are_the_command_lines_defaults(hardware, monkeypat
     chosen = Settings(checkpoint=values["CHECKPOINT"], epochs=values["EPOCHS"], learning_rate=values["LEARNING_RATE"],
                       batch_size=values["BATCH_SIZE"], seed=values["SEED"], warmup=values["WARMUP"], precision=values["PRECISION"],
                       group_by_length=values["GROUP_BY_LENGTH"], pad_to_multiple_of=values["PAD_TO_MULTIPLE_OF"],
+                      dropout=values["DROPOUT"], freeze_embeddings=values["FREEZE_EMBEDDINGS"],
                       profile=values["PROFILE"].name, source=values["SOURCE"])
     defaults = course_defaults(chosen.checkpoint, "smoke", None, hardware=machine)
-    assert chosen == defaults and chosen.checkpoint == ("bert-base-uncased" if machine.gpu else "all-MiniLM-L6-v2")
+    assert chosen == defaults
+    monkeypatch.setenv("COURSE_PROFILE", "full")  # and the epochs of a full run: 2 on a CPU, 3 on a GPU
+    exec(cell, values)
+    assert values["EPOCHS"] == course_defaults(chosen.checkpoint, "full", None, hardware=machine).epochs == (3 if machine.gpu else 2) and chosen.checkpoint == ("bert-base-uncased" if machine.gpu else "all-MiniLM-L6-v2")
 
 
 def test_the_notebook_progress_bar_counts_the_steps_done(tmp_path):

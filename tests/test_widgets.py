@@ -14,7 +14,7 @@ EVAL = TRAIN[:50]
 @pytest.fixture
 def fixed_speed(monkeypatch):
     """A training step takes 1 ms per token of the batch, whatever the machine: three steps, of which one is slow."""
-    monkeypatch.setattr(cost, "step_seconds", lambda batch, tokens, precision: (1e-3 * batch * tokens,) * 2 + (3e-3 * batch * tokens,))
+    monkeypatch.setattr(cost, "step_seconds", lambda batch, tokens, precision, *knobs: (1e-3 * batch * tokens,) * 2 + (3e-3 * batch * tokens,))
 
 
 def tiny_raw(pairs: int = 64) -> DatasetDict:
@@ -131,3 +131,12 @@ def test_the_round_trip_line_turns_only_when_the_front_end_sends_the_value_back(
     assert line.value == WAITING
     echo.set_state({"value": sent.value})  # what the front end's link sends back, as a comm message does
     assert line.value == WORKING
+
+
+def test_the_estimate_times_steps_with_the_runs_dropout_and_frozen_embeddings(monkeypatch):
+    """A run without dropout, its embeddings frozen, is timed as such: the lesson's estimate then matches its speed."""
+    asked = []
+    monkeypatch.setattr(cost, "step_seconds", lambda *knobs: asked.append(knobs) or (0.01, 0.01, 0.01))
+    estimate(Settings("all-MiniLM-L6-v2", dropout=0.0, freeze_embeddings=True), TRAIN, EVAL)
+    estimate(Settings("all-MiniLM-L6-v2"), TRAIN, EVAL)
+    assert [knobs[2:] for knobs in asked] == [("fp32", 0.0, True), ("fp32", None, False)]

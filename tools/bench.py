@@ -80,37 +80,67 @@ def spread(values: list[float]) -> str:
     return f"{mean(values):.3f}" + (f" ± {stdev(values):.3f}" if len(values) > 1 else "")
 
 
-KNOBS = [  # (batch size, bf16, grouped by length): one knob changed at a time from the seed recipe
-    (8, False, False), (32, False, False), (32, True, False), (32, False, True), (32, True, True), (64, True, True)]
+KNOBS = [  # one knob changed at a time, each row from the one it names; "kept" says what the course does with it
+    {"name": "the seed recipe", "batch": 8, "kept": "the seed recipe"},
+    {"name": "batches of 32", "batch": 32, "kept": "yes: fewer, fuller steps (learning rate doubled to 1e-4)"},
+    {"name": "grouped by length", "batch": 32, "grouped": True, "kept": "yes: less padding"},
+    {"name": "bf16", "batch": 32, "grouped": True, "bf16": True, "kept": "where the CPU has `avx512_bf16` or AMX, else fp32"},
+    {"name": "no dropout", "batch": 32, "grouped": True, "dropout": 0.0, "kept": "yes, on a CPU: no random zeros to draw"},
+    {"name": "embeddings frozen", "batch": 32, "grouped": True, "dropout": 0.0, "frozen": True,
+     "kept": "yes, on a CPU: half of MiniLM's weights left out of AdamW"},
+    {"name": "batches of 64", "batch": 64, "grouped": True, "dropout": 0.0, "frozen": True, "kept": "no: costs accuracy and memory"},
+]
 
 
-def knob_seconds(checkpoint: str, source: str | None, pairs: int = 640) -> list[tuple[tuple, float]]:
-    """Seconds of one training pass over `pairs` training pairs for each combination of KNOBS (benchmark)."""
+def knob_seconds(checkpoint: str, source: str | None, pairs: int = 640) -> list[dict]:
+    """Seconds of one training pass over `pairs` training pairs for each row of KNOBS, padded to ×8 (benchmark)."""
     import time
 
     import torch
     from transformers import AutoTokenizer, DataCollatorWithPadding
 
     from helpers.checkpoints import checkpoint_path
+    from helpers.hardware import detect
     from helpers.recipe import load_model, load_mrpc, tokenize_dataset
     from helpers.tokens import batches, model_inputs
 
     tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(checkpoint))
     examples = model_inputs(tokenize_dataset(load_mrpc(source, "full"), tokenizer)["train"].select(range(pairs)), tokenizer)
-    model, collator, timings = load_model(checkpoint).train(), DataCollatorWithPadding(tokenizer), []
-    for batch_size, bf16, grouped in KNOBS:
-        ordered = sorted(examples, key=lambda e: len(e["input_ids"])) if grouped else examples
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
+    collator, timings = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8), []
+    native_bf16 = detect().bf16
+    for knob in KNOBS:
+        if knob.get("bf16") and not native_bf16:  # emulated, bf16 takes many times longer: nothing to learn from it here
+            timings.append({**knob, "seconds": None})
+            print(f"{knob['name']:>18}: not timed, this CPU has no native bf16", flush=True)
+            continue
+        model = load_model(checkpoint, knob.get("dropout"), knob.get("frozen", False)).train()
+        ordered = sorted(examples, key=lambda e: len(e["input_ids"])) if knob.get("grouped") else examples
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-6)
         start = time.perf_counter()
-        for batch in batches(ordered, collator, batch_size):
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for batch in batches(ordered, collator, knob["batch"]):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=knob.get("bf16", False)):
                 loss = model(**batch).loss
             loss.backward()
             optimizer.step()
             optimizer.zero_grad()
-        timings.append(((batch_size, bf16, grouped), time.perf_counter() - start))
-        print(f"batch {batch_size:>2}, {'bf16' if bf16 else 'fp32'}, {'grouped by length' if grouped else 'random order':17}: {timings[-1][1]:6.1f} s", flush=True)
+        timings.append({**knob, "seconds": round(time.perf_counter() - start, 1)})
+        print(f"{knob['name']:>18}: {timings[-1]['seconds']:6.1f} s", flush=True)
     return timings
+
+
+def knob_table(path: Path = RESULTS / "knobs-cpu.json") -> str:
+    """A Markdown table of `--knobs`' measurements: each knob's seconds and its ratio to the seed recipe (benchmark)."""
+    found = json.loads(path.read_text())
+    rows, seed = found["knobs"], found["knobs"][0]["seconds"]
+    lines = [f"{found['device']}, {found['pairs']} pairs, one pass, {found['date']}:", "",
+             "| knob | batch | precision | order | dropout | embeddings | seconds | × seed | kept? |", "|---" * 9 + "|"]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['batch']} | {'bf16' if r.get('bf16') else 'fp32'} | "
+                     f"{'grouped' if r.get('grouped') else 'random'} | {'off' if r.get('dropout') == 0 else '0.1'} | "
+                     f"{'frozen' if r.get('frozen') else 'trained'} | "
+                     + (f"{r['seconds']:.1f} | {seed / r['seconds']:.2f}" if r["seconds"] else "not timed: no native bf16 here | –")
+                     + f" | {r['kept']} |")
+    return "\n".join(lines)
 
 
 def table(result: dict) -> str:
@@ -123,7 +153,7 @@ def table(result: dict) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         s = r["settings"]
-        knobs = f"batch {s['batch_size']}, lr {s['learning_rate']:g}, {s['epochs']} epochs, {s['precision']}" + (", grouped by length" if s["group_by_length"] else "") + (f", padded to ×{s['pad_to_multiple_of']}" if s.get("pad_to_multiple_of") else "") + (f", warm-up {s['warmup']:.0%}" if s.get("warmup") else "")
+        knobs = f"batch {s['batch_size']}, lr {s['learning_rate']:g}, {s['epochs']} epochs, {s['precision']}" + (", grouped by length" if s["group_by_length"] else "") + (f", padded to ×{s['pad_to_multiple_of']}" if s.get("pad_to_multiple_of") else "") + (f", warm-up {s['warmup']:.0%}" if s.get("warmup") else "") + (", no dropout" if s.get("dropout") == 0 else "") + (", embeddings frozen" if s.get("freeze_embeddings") else "")
         gpu = f"{r['peak_gpu_mb']:,} MB" if r.get("peak_gpu_mb") else "–"
         accuracy, f1 = spread(r.get("accuracy_runs", [r["accuracy"]])), spread(r.get("f1_runs", [r["f1"]]))
         lines.append(f"| {r['recipe']} | {knobs} | {r['train_s']:.{0 if r['train_s'] >= 100 else 1}f} s | {r['examples_per_s']:.1f} | {r['peak_rss_mb']:,} MB | {gpu} | {accuracy} | {f1} |")
@@ -170,9 +200,12 @@ def main(argv=None) -> None:
     parser.add_argument("--knobs", action="store_true", help="only time one pass over 640 pairs for each speed knob, on the CPU")
     args = parser.parse_args(argv)
     if args.knobs:
-        knob_seconds(args.checkpoint or default_checkpoint(for_training=True), args.source)
-        return
-    if not args.readme:
+        pairs = 640
+        timings = knob_seconds(args.checkpoint or default_checkpoint(for_training=True), args.source, pairs)
+        out = args.out or RESULTS / "knobs-cpu.json"
+        out.write_text(json.dumps({"date": date.today().isoformat(), "device": describe_device(), "pairs": pairs, "knobs": timings}, indent=2) + "\n")
+        print(f"Results written to {out}")
+    if not args.readme and not args.knobs:
         checkpoint = args.checkpoint or default_checkpoint(for_training=True, gpu=has_gpu())
         result = run_benchmark(checkpoint, args.source, args.profile, args.note, args.seeds)
         print(table(result))
@@ -182,6 +215,8 @@ def main(argv=None) -> None:
         print(f"Results written to {out}")
     write_section("bench", readme_section())
     write_section("search", search_table())
+    if (RESULTS / "knobs-cpu.json").exists():
+        write_section("knobs", knob_table())
 
 
 if __name__ == "__main__":
