@@ -89,7 +89,7 @@ def reachable(url: str, timeout: float = 3.0) -> bool:
 
 def commands(machine: Machine, extras: str, override: str = "", bundle: str = "", answers=reachable) -> tuple[list[list[str]], str]:
     """The pip commands that install torch, then the course with `extras`; and one line saying where torch comes from (install)."""
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile"]  # bytecode as modules are imported: half the time
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
     course = ["--editable", f".[{extras}]" if extras else "."]
     wheels = Path(bundle).expanduser() / "wheels" if bundle else None
     if wheels is not None and wheels.is_dir() and fits(wheels.parent):

@@ -9,7 +9,7 @@ import pytest
 from helpers.install import CPU_INDEX, Machine, commands, torch_pin
 
 ROOT_COURSE = ["--editable", ".[lab]"]
-PIP = ["install", "--quiet", "--no-compile"]  # bytecode is written as modules are imported: installs take half the time
+PIP = ["install", "--quiet"]
 
 
 def plan(machine, override="", bundle="", answers=lambda url: True):
@@ -86,4 +86,4 @@ def test_the_command_runs_before_anything_is_installed(tmp_path):
                           capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "TORCH_INDEX": "pypi"},
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
-    assert "$ python -m pip install --quiet --no-compile --editable .[lab,test]" in done.stdout
+    assert "$ python -m pip install --quiet --editable .[lab,test]" in done.stdout

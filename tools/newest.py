@@ -59,7 +59,7 @@ def install(venv: Path, log) -> tuple[bool, str]:
     if index is not None and not reachable(index):
         index, why = None, f"{index} does not answer from here, so PyPI's build"
     torch_from = f"torch from {index or 'PyPI'} ({why})"
-    pip = [str(python), "-m", "pip", "install", "--quiet", "--no-compile"]
+    pip = [str(python), "-m", "pip", "install", "--quiet"]
     steps = [[sys.executable, "-m", "venv", str(venv)], pip + ["--upgrade", "pip"]]
     if index is not None:
         steps.append(pip + ["torch", "--index-url", index])
