@@ -30,7 +30,7 @@ $(VENV)/.installed-test: pyproject.toml helpers/install.py
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_check.ipynb
 
-# The README's test command, about 3 minutes: the unit tests and each lesson once under nbval. `make slow` runs the rest
+# The README's test command, under 3 minutes once installed: the unit tests and each lesson once under nbval. `make slow` runs the rest
 # (every lesson in a real browser on a workshop bundle, faults, two processes, the solutions); CI runs both.
 test: $(VENV)/.installed-test
 	$(TEST_ENV) $(BIN)/python -m pytest -m "not slow"
