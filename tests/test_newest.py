@@ -48,6 +48,20 @@ def test_a_failed_install_and_a_missing_report_are_said_not_hidden(tmp_path):
     assert "all pass" not in newest.summary(newest.pins(), {}, outcome, "torch from PyPI", True)  # no tests is no pass
 
 
+def test_a_full_disk_is_said_as_the_machines_fault_not_the_releases(tmp_path):
+    log = tmp_path / "install.log"
+    log.write_text("WARNING: Location ignored\nERROR: Could not install packages due to an OSError: [Errno 28] No space left on device\n")
+    error = newest.pip_error(log)
+    text = newest.summary(newest.pins(), {}, newest.results(tmp_path / "none.xml"), "torch from PyPI", False, error)
+    assert "failed on this machine, not on the releases" in text and "No space left on device" in text
+    assert "installed together" not in text
+    conflict = "ERROR: ResolutionImpossible: transformers 9.0 needs torch>=3"
+    log.write_text(conflict + "\n")
+    text = newest.summary(newest.pins(), {}, newest.results(tmp_path / "none.xml"), "torch from PyPI", False, newest.pip_error(log))
+    assert "could not be installed together" in text and conflict in text
+    assert newest.pip_error(tmp_path / "absent.log") == ""
+
+
 def test_a_deprecation_from_the_course_fails_and_one_filtered_from_a_library_does_not(monkeypatch):
     """pyproject.toml turns deprecations into errors; helpers.session filters the listed third-party ones alone."""
     from helpers import session

@@ -101,7 +101,17 @@ def results(junit: Path) -> dict:
     return {**counts, "failures": failed, "seconds": float(suite.get("time", 0))}
 
 
-def summary(pinned: dict[str, str], versions: dict[str, str], outcome: dict, torch_from: str, installed_ok: bool) -> str:
+def pip_error(log: Path) -> str:
+    """pip's last `ERROR:` line in an install log, or "" (a full disk is not a version conflict, and says so)."""
+    try:
+        errors = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.startswith("ERROR:")]
+    except OSError:
+        return ""
+    return errors[-1] if errors else ""
+
+
+def summary(pinned: dict[str, str], versions: dict[str, str], outcome: dict, torch_from: str, installed_ok: bool,
+            install_error: str = "") -> str:
     """The maintainer's page: versions pinned and tried, and what failed."""
     lines = [f"# The suite on the newest releases ({date.today().isoformat()})", "",
              "Informational: the pinned run decides whether a change lands. " + torch_from + ".", "",
@@ -113,8 +123,13 @@ def summary(pinned: dict[str, str], versions: dict[str, str], outcome: dict, tor
         lines.append(f"| {name} | {pin or '(as transformers brings it)'} | {now}{' (moved)' if moved else ''} |")
     lines.append("")
     if not installed_ok:
-        lines += ["**The newest releases could not be installed together**: pip's message is at the end of "
-                  "`outputs/newest/install.log`. The tests did not run."]
+        if "OSError" in install_error:  # the machine (a full disk, a permission), not the releases
+            lines += [f"**The install failed on this machine, not on the releases**: `{install_error[:300]}` "
+                      "Make room or fix it, then run `make newest` again. The tests did not run."]
+        else:
+            lines += ["**The newest releases could not be installed together**: "
+                      + (f"`{install_error[:300]}`; the rest of " if install_error else "")
+                      + "pip's message is at the end of `outputs/newest/install.log`. The tests did not run."]
         return "\n".join(lines) + "\n"
     if outcome.get("timed_out"):
         lines += [f"**The suite ran past {outcome['timed_out']} s and was stopped**: a test may hang on these releases "
@@ -163,7 +178,7 @@ def main(argv=None) -> int:
         build = subprocess.run([str(venv / "bin" / "python"), "-c", "import torch; print(torch.version.cuda or '')"],
                                capture_output=True, text=True).stdout.strip()
         torch_from += f", a CUDA {build} build" if build else ", the CPU build"
-    text = summary(pinned, versions, outcome, torch_from, ok)
+    text = summary(pinned, versions, outcome, torch_from, ok, "" if ok else pip_error(out / "install.log"))
     (out / "summary.md").write_text(text)
     (out / "summary.json").write_text(json.dumps({
         "installed": ok, "torch_from": torch_from, "versions": {name: versions.get(name) for name in MOVING},
