@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 NEWEST_VENV ?= .venv-newest
 # Tests run offline, on the shipped sample, with the smallest profile; outputs go to a folder of their own.
 # COURSE_WARNINGS=error: a deprecation raised in a lesson's kernel is an error there (helpers/session.py).
+# tools/__init__.py's TEST_ENV says the same for the tools that run the tests (tests/test_packaging.py checks).
 TEST_ENV := HF_HUB_OFFLINE=1 COURSE_PROFILE=smoke COURSE_WARNINGS=error MRPC_DIR= COURSE_BUNDLE= COURSE_OUTPUT=$(CURDIR)/outputs/tests
 
 .PHONY: install lab test slow unit newest outputs clean
@@ -13,17 +14,19 @@ install: $(VENV)/.installed-lab
 
 # helpers/install.py picks torch's build for this machine (the CPU build on Linux without an NVIDIA GPU), or installs
 # everything from a workshop bundle's wheels when COURSE_BUNDLE names one (then without network: pip stays as it is).
-$(VENV)/.installed-lab: pyproject.toml helpers/install.py
-	$(PYTHON) -m venv $(VENV)
-	$(if $(COURSE_BUNDLE),,$(BIN)/python -m pip install --quiet --upgrade pip)
+$(VENV)/.installed-lab: pyproject.toml helpers/install.py | $(BIN)/python
 	$(BIN)/python -m helpers.install --extras lab
 	touch $@
+
+# The environment itself, made once for both targets (an up-to-date pip, unless a bundle's wheels must do offline).
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(if $(COURSE_BUNDLE),,$(BIN)/python -m pip install --quiet --upgrade pip)
 
 # The tests' libraries (nbval, Playwright, ...) only for those who run the tests.
 # (A bundle's wheels hold the lab's libraries only: the tests' come from the network.)
 # From scratch, one pip run installs both (a second run would resolve everything again).
-$(VENV)/.installed-test: pyproject.toml helpers/install.py
-	$(if $(wildcard $(BIN)/python),,$(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip)
+$(VENV)/.installed-test: pyproject.toml helpers/install.py | $(BIN)/python
 	COURSE_BUNDLE= $(BIN)/python -m helpers.install --extras lab,test
 	touch $(VENV)/.installed-lab $@
 

@@ -177,13 +177,13 @@ def requirements() -> list[str]:
 
 def write_wheels(folder: Path) -> dict:
     """`pip download` of the course's requirements, torch's build chosen as `make lab` chooses it (workshops)."""
-    from helpers.install import reachable, this_machine, torch_index
+    from helpers.install import this_machine, usable_torch_index
 
-    index, _ = torch_index(this_machine(), os.environ.get("TORCH_INDEX", ""))  # the CPU build for a room of CPU laptops
+    index, _ = usable_torch_index(this_machine(), os.environ.get("TORCH_INDEX", ""))  # the CPU build for a room of CPU laptops
     wanted = requirements()  # from pyproject.toml in a checkout, else from the installed course's metadata
     torch = next(spec for spec in wanted if spec.startswith("torch=="))
     download = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(folder)]
-    steps = [download + ["--no-deps", torch, "--index-url", index]] if index and reachable(index) else []
+    steps = [download + ["--no-deps", torch, "--index-url", index]] if index else []
     for command in steps + [download + ["--find-links", str(folder), *wanted]]:  # torch, if it came, is found there
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:

@@ -87,7 +87,15 @@ def reachable(url: str, timeout: float = 3.0) -> bool:
     return bool(answer and answer[0])
 
 
-def commands(machine: Machine, extras: str, override: str = "", bundle: str = "", answers=reachable) -> tuple[list[list[str]], str]:
+def usable_torch_index(machine: Machine, override: str = "", answers=None) -> tuple[str | None, str]:
+    """`torch_index`, or pip's default index (None) where the chosen one does not answer from here; and why (install)."""
+    index, why = torch_index(machine, override)
+    if index is not None and not (answers or reachable)(index):
+        return None, f"{index} does not answer from here (on Linux that can be PyPI's CUDA build: set TORCH_INDEX to choose)"
+    return index, why
+
+
+def commands(machine: Machine, extras: str, override: str = "", bundle: str = "", answers=None) -> tuple[list[list[str]], str]:
     """The pip commands that install torch, then the course with `extras`; and one line saying where torch comes from (install)."""
     pip = [sys.executable, "-m", "pip", "install", "--quiet"]
     course = ["--editable", f".[{extras}]" if extras else "."]
@@ -95,12 +103,9 @@ def commands(machine: Machine, extras: str, override: str = "", bundle: str = ""
     if wheels is not None and wheels.is_dir() and fits(wheels.parent):
         offline = ["--no-index", "--find-links", str(wheels)]
         return [pip + offline + [torch_pin()], pip + offline + course], f"Everything from the bundle's wheels in {wheels}, without network."
-    index, why = torch_index(machine, override)
+    index, why = usable_torch_index(machine, override, answers)
     if index is None:
         return [pip + course], f"torch from pip's default index, because {why}."
-    if not answers(index):
-        return [pip + course], (f"torch from pip's default index, because {index} does not answer from here "
-                                "(on Linux that can be PyPI's CUDA build: set TORCH_INDEX to choose).")
     return [pip + [torch_pin(), "--index-url", index], pip + course], f"torch from {index}, because {why}."
 
 

@@ -32,6 +32,34 @@ def test_the_knob_table_gives_each_knobs_seconds_and_its_speed_against_the_seed(
     assert lines[5].startswith("| embeddings frozen | 32 | fp32 | grouped | off | frozen | 16.0 | 2.50 | yes, on a CPU")
 
 
+def test_each_knob_is_timed_with_its_own_batches_and_model(tiny_checkpoint, monkeypatch):
+    """The knob table's rows differ by one knob each: the timed batches and model must really carry that knob."""
+    from tools import levers
+
+    seen = []
+
+    def record(model, batches, bf16=False):
+        rows = [int(n) for b in batches for n in b["attention_mask"].sum(dim=1)]  # each pair's real length, in order
+        dropouts = {m.p for m in model.modules() if m.__class__.__name__ == "Dropout"}
+        seen.append({"sizes": [len(b["input_ids"]) for b in batches], "grouped": rows == sorted(rows),
+                     "padded": all(b["input_ids"].shape[1] % 8 == 0 for b in batches),
+                     "dropout": dropouts, "frozen": not model.base_model.embeddings.word_embeddings.weight.requires_grad,
+                     "training": model.training, "bf16": bf16})
+        return {"total_s": 0.5 * len(seen)}
+
+    monkeypatch.setattr(levers, "time_epoch", record)
+    monkeypatch.setattr("helpers.hardware.detect", lambda: type("Found", (), {"bf16": False})())
+    timings = bench.knob_seconds(tiny_checkpoint, "sample", pairs=24)
+    assert [t["name"] for t in timings] == [k["name"] for k in bench.KNOBS]
+    assert [t["seconds"] for t in timings] == [0.5, 1.0, 1.5, None, 2.0, 2.5, 3.0]  # bf16 skipped: no native bf16 here
+    seed, b32, grouped, no_dropout, frozen, b64 = seen
+    assert seed["sizes"] == [8, 8, 8] and b32["sizes"] == [24] and b64["sizes"] == [24]
+    assert [s["grouped"] for s in seen] == [False, False, True, True, True, True] and all(s["padded"] for s in seen)
+    assert (seed["dropout"], no_dropout["dropout"]) == ({0.1}, {0.0})
+    assert (no_dropout["frozen"], frozen["frozen"], b64["frozen"]) == (False, True, True)
+    assert all(s["training"] and not s["bf16"] for s in seen)
+
+
 def test_the_course_row_names_dropout_and_frozen_embeddings():
     settings = {**Settings("all-MiniLM-L6-v2", dropout=0.0, freeze_embeddings=True).as_dict(), "seed": [42]}
     course = {**bench.row("course", [result(100, 0.8, 42)], 3668), "settings": settings}

@@ -13,7 +13,6 @@ import pytest
 from browser_checks import (Expect, ProgressWatch, cost_problems, exercise_problems, memory_problems, problems,
                             round_trip_problems, verdict_problems)
 from browser_lab import ROOT, find_chromium, missing_browser, open_notebook, run_all, screenshots, start_lab, stop_lab
-from conftest import SAMPLE_SIZES
 
 from tools.memory import LIMIT_MB
 
@@ -32,7 +31,8 @@ def lessons(room: Path) -> list[tuple[Expect, object]]:
     bundle, mrpc = re.escape(BUNDLE_LINE.format(room=room)), re.escape(f"Data: the GLUE MRPC files in {room}/data/MRPC, because ")
     model = re.escape(f"Checkpoint: {PACKAGED_CHECKPOINT} from {room}/checkpoints/{PACKAGED_CHECKPOINT}, because the course "
                       "bundle holds it")
-    first = re.escape(read_glue_folder(room / "data" / "MRPC")["train"]["sentence1"][0])  # the bundle's, in its order
+    pairs = read_glue_folder(room / "data" / "MRPC")
+    first = re.escape(pairs["train"]["sentence1"][0])  # the bundle's, in its order
     lesson, asked = (bundle, mrpc + "COURSE_BUNDLE is set"), (bundle, mrpc + "you asked for it")  # asked: a run's own source
     never = ("CourseError",)  # a problem the course names is a failure here, wherever it is printed
     return [
@@ -47,7 +47,7 @@ def lessons(room: Path) -> list[tuple[Expect, object]]:
             r"training took \d+ s; estimated beforehand: about \d+ (s|min) \(between")), cost_problems),
         (Expect("05_evaluate.ipynb", images=2, not_says=(*never, model), says=(  # the scores per epoch, the confusion matrix
             *asked, re.escape(f"Metric: GLUE MRPC accuracy and F1 from the course bundle's module {room / METRIC}"),
-            rf"accuracy \d\.\d+ · F1 \d\.\d+ on {SAMPLE_SIZES['validation']} validation pairs")), verdict_problems),
+            rf"accuracy \d\.\d+ · F1 \d\.\d+ on {pairs['validation'].num_rows} validation pairs")), verdict_problems),
         (Expect("06_loop.ipynb", images=1, says=asked, not_says=never), None),  # the loop's run beside lesson 4's
     ]
 

@@ -134,3 +134,13 @@ def test_readme_asks_for_the_python_that_pyproject_requires():
     lowest = PROJECT["requires-python"].removeprefix(">=")
     asked = re.findall(r"You need Python (\d+\.\d+) or newer", (ROOT / "README.md").read_text())
     assert asked == [lowest], (asked, lowest)
+
+
+def test_the_makefile_and_the_tools_run_the_tests_in_one_environment():
+    """`make test` and the tools that run tests (tools.newest, tools.outputs) must not drift apart."""
+    import tools
+
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("TEST_ENV :="))
+    made = dict(pair.split("=", 1) for pair in line.removeprefix("TEST_ENV :=").split())
+    assert made.pop("COURSE_OUTPUT").endswith("/outputs/tests")
+    assert made == tools.TEST_ENV

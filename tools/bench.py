@@ -94,36 +94,22 @@ KNOBS = [  # one knob changed at a time, each row from the one it names; "kept" 
 
 def knob_seconds(checkpoint: str, source: str | None, pairs: int = 640) -> list[dict]:
     """Seconds of one training pass over `pairs` training pairs for each row of KNOBS, padded to ×8 (benchmark)."""
-    import time
-
-    import torch
-    from transformers import AutoTokenizer, DataCollatorWithPadding
-
-    from helpers.checkpoints import checkpoint_path
     from helpers.hardware import detect
-    from helpers.recipe import load_model, load_mrpc, tokenize_dataset
-    from helpers.tokens import batches, model_inputs
+    from helpers.recipe import load_model
+    from tools.levers import epoch_batches, time_epoch
 
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(checkpoint))
-    examples = model_inputs(tokenize_dataset(load_mrpc(source, "full"), tokenizer)["train"].select(range(pairs)), tokenizer)
-    collator, timings = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8), []
-    native_bf16 = detect().bf16
+    native_bf16, timings, formed = detect().bf16, [], {}
     for knob in KNOBS:
         if knob.get("bf16") and not native_bf16:  # emulated, bf16 takes many times longer: nothing to learn from it here
             timings.append({**knob, "seconds": None})
             print(f"{knob['name']:>18}: not timed, this CPU has no native bf16", flush=True)
             continue
+        shape = (knob["batch"], knob.get("grouped", False))  # batches formed before the clock starts, once per shape
+        if shape not in formed:
+            formed[shape] = epoch_batches(source, knob["batch"], pairs, knob.get("grouped", False), checkpoint)
         model = load_model(checkpoint, knob.get("dropout"), knob.get("frozen", False)).train()
-        ordered = sorted(examples, key=lambda e: len(e["input_ids"])) if knob.get("grouped") else examples
-        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-6)
-        start = time.perf_counter()
-        for batch in batches(ordered, collator, knob["batch"]):
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=knob.get("bf16", False)):
-                loss = model(**batch).loss
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-        timings.append({**knob, "seconds": round(time.perf_counter() - start, 1)})
+        spent = time_epoch(model, formed[shape], knob.get("bf16", False))
+        timings.append({**knob, "seconds": round(spent["total_s"], 1)})
         print(f"{knob['name']:>18}: {timings[-1]['seconds']:6.1f} s", flush=True)
     return timings
 

@@ -27,22 +27,26 @@ VARIANTS = {  # name: (dropout, freeze_embeddings, compiled)
 }
 
 
-def epoch_batches(source: str | None, batch_size: int = 32) -> list[dict]:
-    """One epoch of the training split in length-grouped batches, padded to ×8, as the course's Trainer forms them (benchmark)."""
+def epoch_batches(source: str | None, batch_size: int = 32, pairs: int | None = None, grouped: bool = True,
+                  checkpoint: str = PACKAGED_CHECKPOINT) -> list[dict]:
+    """The first `pairs` training pairs (all by default) in batches padded to ×8, grouped by length as the course's
+    Trainer forms them or in the split's order as the seed's does (benchmark)."""
     from transformers import AutoTokenizer, DataCollatorWithPadding
 
     from helpers.checkpoints import checkpoint_path
     from helpers.recipe import load_mrpc, tokenize_dataset
     from helpers.tokens import batches, model_inputs
 
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(PACKAGED_CHECKPOINT))
-    examples = model_inputs(tokenize_dataset(load_mrpc(source, "full"), tokenizer)["train"], tokenizer)
-    ordered = sorted(examples, key=lambda e: len(e["input_ids"]))
-    return list(batches(ordered, DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8), batch_size))
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(checkpoint))
+    train = tokenize_dataset(load_mrpc(source, "full"), tokenizer)["train"]
+    examples = model_inputs(train.select(range(pairs)) if pairs else train, tokenizer)
+    ordered = sorted(examples, key=lambda e: len(e["input_ids"])) if grouped else examples
+    return batches(ordered, DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8), batch_size)
 
 
-def time_epoch(model, batches: list[dict]) -> dict:
-    """Seconds of one pass over `batches`: forward, backward and AdamW apart (benchmark)."""
+def time_epoch(model, batches: list[dict], bf16: bool = False) -> dict:
+    """Seconds of one pass over `batches`: forward, backward and AdamW apart; the forward in bf16 autocast if asked
+    (benchmark)."""
     import torch
 
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-6)
@@ -50,7 +54,8 @@ def time_epoch(model, batches: list[dict]) -> dict:
     began = time.perf_counter()
     for batch in batches:
         start = time.perf_counter()
-        loss = model(**batch).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = model(**batch).loss
         forward = time.perf_counter()
         loss.backward()
         backward = time.perf_counter()

@@ -22,14 +22,13 @@ from datetime import date
 from pathlib import Path
 
 from helpers.colab import canonical
-from helpers.install import reachable, this_machine, torch_index
+from helpers.install import this_machine, usable_torch_index
+from tools import TEST_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 # The libraries whose next release the course wants to hear about first; tokenizers comes with transformers, unpinned.
 MOVING = ("transformers", "datasets", "evaluate", "accelerate", "huggingface-hub", "tokenizers", "safetensors", "torch",
           "ipywidgets", "jupyterlab", "nbval")
-# As `make test` runs the suite: offline, on the shipped sample, the smallest profile, outputs in a folder of their own.
-TEST_ENV = {"HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "COURSE_WARNINGS": "error", "MRPC_DIR": "", "COURSE_BUNDLE": ""}
 
 
 def name_of(spec: str) -> str:
@@ -55,9 +54,7 @@ def install(venv: Path, log) -> tuple[bool, str]:
     if venv.exists():
         shutil.rmtree(venv)
     python = venv / "bin" / "python"
-    index, why = torch_index(this_machine(), os.environ.get("TORCH_INDEX", ""))
-    if index is not None and not reachable(index):
-        index, why = None, f"{index} does not answer from here, so PyPI's build"
+    index, why = usable_torch_index(this_machine(), os.environ.get("TORCH_INDEX", ""))
     torch_from = f"torch from {index or 'PyPI'} ({why})"
     pip = [str(python), "-m", "pip", "install", "--quiet"]
     steps = [[sys.executable, "-m", "venv", str(venv)], pip + ["--upgrade", "pip"]]

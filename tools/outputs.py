@@ -14,10 +14,11 @@ from pathlib import Path
 
 import nbformat
 
+from tools import TEST_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 TAG = "nbval-check-output"
-TEST_ENV = {"HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "MRPC_DIR": "", "COURSE_BUNDLE": ""}
 
 
 def checked(cell) -> bool:
