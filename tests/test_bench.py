@@ -20,6 +20,8 @@ def test_a_recipe_run_with_several_seeds_reports_means_and_spread():
     table = bench.table({"device": "CPU: x", "checkpoint": "all-MiniLM-L6-v2", "train_pairs": 3668, "date": "2026-11-26",
                          "rows": [{**seed, "runs": 3}, row], "speedup": 3.0, "note": "A note."})
     assert "3 seeds" in table and "| 0.820 ± 0.020 | 0.870 ± 0.020 |" in table and table.endswith("A note.")
+    assert row["train_s_runs"] == [100, 110, 120] and "| 110 ± 10 s |" in table  # the times' spread, like the scores'
+    assert "| 330 s |" in table  # a row of one run has no spread (the seed's, here)
 
 
 def test_the_knob_table_gives_each_knobs_seconds_and_its_speed_against_the_seed(tmp_path):

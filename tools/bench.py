@@ -50,6 +50,7 @@ def row(name: str, results: list[dict], train_pairs: int) -> dict:
             "examples_per_s": round(train_pairs * settings["epochs"] / seconds, 1),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in results), "peak_gpu_mb": max(gpu) if gpu else None,
             "accuracy": round(mean(r["eval_accuracy"] for r in results), 4), "f1": round(mean(r["eval_f1"] for r in results), 4),
+            "train_s_runs": [round(r["train_runtime"], 1) for r in results],
             "accuracy_runs": [round(r["eval_accuracy"], 4) for r in results], "f1_runs": [round(r["eval_f1"], 4) for r in results],
             "settings": settings}
 
@@ -131,6 +132,8 @@ def knob_table(path: Path = RESULTS / "knobs-cpu.json") -> str:
 
 def table(result: dict) -> str:
     """A Markdown table of one benchmark result (benchmark)."""
+    from statistics import stdev
+
     runs = result["rows"][0].get("runs", 1)
     lines = [f"**{result['device']}**, `{result['checkpoint']}`, {result['train_pairs']:,} training pairs, {result['date']}"
              + (f", each recipe run with {runs} seeds (means, ± standard deviation)" if runs > 1 else "") + ": "
@@ -142,7 +145,9 @@ def table(result: dict) -> str:
         knobs = f"batch {s['batch_size']}, lr {s['learning_rate']:g}, {s['epochs']} epochs, {s['precision']}" + (", grouped by length" if s["group_by_length"] else "") + (f", padded to ×{s['pad_to_multiple_of']}" if s.get("pad_to_multiple_of") else "") + (f", warm-up {s['warmup']:.0%}" if s.get("warmup") else "") + (", no dropout" if s.get("dropout") == 0 else "") + (", embeddings frozen" if s.get("freeze_embeddings") else "")
         gpu = f"{r['peak_gpu_mb']:,} MB" if r.get("peak_gpu_mb") else "–"
         accuracy, f1 = spread(r.get("accuracy_runs", [r["accuracy"]])), spread(r.get("f1_runs", [r["f1"]]))
-        lines.append(f"| {r['recipe']} | {knobs} | {r['train_s']:.{0 if r['train_s'] >= 100 else 1}f} s | {r['examples_per_s']:.1f} | {r['peak_rss_mb']:,} MB | {gpu} | {accuracy} | {f1} |")
+        times = r.get("train_s_runs", [r["train_s"]])
+        took = f"{r['train_s']:.{0 if r['train_s'] >= 100 else 1}f}" + (f" ± {stdev(times):.0f}" if len(times) > 1 else "")
+        lines.append(f"| {r['recipe']} | {knobs} | {took} s | {r['examples_per_s']:.1f} | {r['peak_rss_mb']:,} MB | {gpu} | {accuracy} | {f1} |")
     if result.get("note"):
         lines += ["", result["note"]]
     return "\n".join(lines)
