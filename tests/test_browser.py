@@ -47,7 +47,7 @@ def lessons(room: Path) -> list[tuple[Expect, object]]:
             r"training took \d+ s; estimated beforehand: about \d+ (s|min) \(between")), cost_problems),
         (Expect("05_evaluate.ipynb", images=2, not_says=(*never, model), says=(  # the scores per epoch, the confusion matrix
             *asked, re.escape(f"Metric: GLUE MRPC accuracy and F1 from the course bundle's module {room / METRIC}"),
-            rf"accuracy \d\.\d+ · F1 \d\.\d+ on {pairs['validation'].num_rows} validation pairs")), verdict_problems),
+            rf"accuracy \d\.\d+ · F1 \d\.\d+ on {len(pairs['validation']['label'])} validation pairs")), verdict_problems),
         (Expect("06_loop.ipynb", images=1, says=asked, not_says=never), None),  # the loop's run beside lesson 4's
     ]
 
