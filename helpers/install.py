@@ -8,6 +8,10 @@
 - macOS and Windows: PyPI's build (a CPU build there; Apple's MPS on Apple silicon).
 - COURSE_BUNDLE naming a workshop bundle with wheels/: everything from those wheels, without network.
 - TORCH_INDEX overrides the choice: `cpu`, `pypi`, or the URL of a wheel index.
+
+It installs uv first (pyproject.toml's `install` extra), then everything else with it: the same packages as pip, a few
+times faster, told pip's own settings here (indexes, wheel folders, constraints), which uv does not read by itself.
+COURSE_INSTALLER=pip installs with pip alone.
 """
 
 import sys
@@ -17,6 +21,8 @@ if sys.version_info < (3, 11):  # before anything that needs 3.11 (tomllib): one
              "install Python 3.11+ and run `make clean && make lab PYTHON=python3.11`.")
 
 import argparse
+import ast
+import importlib.util
 import json
 import os
 import platform
@@ -95,18 +101,101 @@ def usable_torch_index(machine: Machine, override: str = "", answers=None) -> tu
     return index, why
 
 
-def commands(machine: Machine, extras: str, override: str = "", bundle: str = "", answers=None) -> tuple[list[list[str]], str]:
-    """The pip commands that install torch, then the course with `extras`; and one line saying where torch comes from (install)."""
-    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+PIP_TO_UV = {"index-url": "--index-url", "extra-index-url": "--extra-index-url", "find-links": "--find-links",
+             "constraint": "--constraint"}  # pip's settings that uv takes as options of its own
+SCOPES = ["global", "install", ":env:"]  # pip's precedence, lowest first: its config's [global], [install], then PIP_*
+
+
+def pip_settings(listed: str) -> dict[str, list[str]]:
+    """Setting → values from `pip config list`'s lines (`global.find-links='/opt/wheels'`), later scopes winning (install)."""
+    found: dict[str, tuple[int, list[str]]] = {}
+    for line in listed.splitlines():
+        scoped, _, value = line.partition("=")
+        scope, _, name = scoped.rpartition(".")
+        if scope not in SCOPES or not value:
+            continue
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            value = value.strip("'\"")
+        rank = SCOPES.index(scope)
+        if name not in found or found[name][0] <= rank:
+            found[name] = (rank, str(value).split())
+    return {name: values for name, (_, values) in found.items()}
+
+
+def uv_options(settings: dict[str, list[str]], own_index: bool = False) -> list[str]:
+    """uv's options for pip's settings; an index given on the command line replaces pip's `index-url` as it does in pip (install)."""
+    options = []
+    for name, option in PIP_TO_UV.items():
+        if name == "index-url" and own_index:
+            continue
+        options += [part for value in settings.get(name, []) for part in (option, value)]
+    if settings.get("no-index", ["false"])[0].lower() in ("1", "true", "yes", "on"):
+        options.append("--no-index")
+    if "--extra-index-url" in options:  # pip takes the newest release from any index; uv, by default, from the first
+        options += ["--index-strategy", "unsafe-best-match"]
+    return options
+
+
+def uv_pin(pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """The `uv==X` requirement pyproject.toml pins (install)."""
+    return tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]["install"][0]
+
+
+def bring_uv() -> None:
+    """Install the pinned uv into this Python with pip, unless it is there or pip was asked for; pip goes on if it cannot (install)."""
+    if os.environ.get("COURSE_INSTALLER", "").strip() == "pip" or importlib.util.find_spec("uv") is not None:
+        return
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", uv_pin()], capture_output=True, text=True)
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        print(f"{uv_pin()} could not be installed ({said}): installing with pip instead.")
+    importlib.invalidate_caches()
+
+
+def uses_uv() -> bool:
+    """Whether the install goes through uv: it is in this Python, and COURSE_INSTALLER does not ask for pip (install)."""
+    return os.environ.get("COURSE_INSTALLER", "").strip() != "pip" and importlib.util.find_spec("uv") is not None
+
+
+def pip_config() -> str:
+    """`pip config list`'s lines here, or "" where pip cannot say (install)."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout if done.returncode == 0 else ""
+
+
+def installer(target: str = sys.executable, settings: dict[str, list[str]] | None = None, own_index: bool = False) -> list[str]:
+    """The command that installs into the Python `target`, up to its arguments: uv told pip's settings here, or pip (install)."""
+    if not uses_uv():
+        return [target, "-m", "pip", "install", "--quiet"]
+    settings = pip_settings(pip_config()) if settings is None else settings
+    # A Python told not to write bytecode (PYTHONDONTWRITEBYTECODE) would compile each module at every import: once here
+    bytecode = ["--compile-bytecode"] if sys.dont_write_bytecode else []
+    return [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", target, *bytecode,
+            *uv_options(settings, own_index)]
+
+
+def commands(machine: Machine, extras: str, override: str = "", bundle: str = "", answers=None,
+             settings: dict[str, list[str]] | None = None) -> tuple[list[list[str]], str]:
+    """The commands that install torch, then the course with `extras`; and one line saying where torch comes from (install)."""
     course = ["--editable", f".[{extras}]" if extras else "."]
     wheels = Path(bundle).expanduser() / "wheels" if bundle else None
     if wheels is not None and wheels.is_dir() and fits(wheels.parent):
+        pip = [sys.executable, "-m", "pip", "install", "--quiet"]  # pip, which the bundle's wheels do not need to hold
         offline = ["--no-index", "--find-links", str(wheels)]
         return [pip + offline + [torch_pin()], pip + offline + course], f"Everything from the bundle's wheels in {wheels}, without network."
     index, why = usable_torch_index(machine, override, answers)
+    if settings is None and uses_uv():
+        settings = pip_settings(pip_config())
+    install = installer(settings=settings)
     if index is None:
-        return [pip + course], f"torch from pip's default index, because {why}."
-    return [pip + [torch_pin(), "--index-url", index], pip + course], f"torch from {index}, because {why}."
+        return [install + course], f"torch from pip's default index, because {why}."
+    torch_step = installer(settings=settings, own_index=True) + [torch_pin(), "--index-url", index]
+    return [torch_step, install + course], f"torch from {index}, because {why}."
 
 
 def fits(bundle: Path) -> bool:
@@ -126,17 +215,21 @@ def fits(bundle: Path) -> bool:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.install", description=__doc__.splitlines()[0])
     parser.add_argument("--extras", default="lab", help="the course's extras to install: lab (default), or lab,test")
-    parser.add_argument("--dry-run", action="store_true", help="print the pip commands, run nothing")
+    parser.add_argument("--dry-run", action="store_true", help="print the install commands, run nothing")
     args = parser.parse_args(argv)
     bundle = os.path.expanduser(os.environ.get("COURSE_BUNDLE", "").strip())
     if bundle and not (Path(bundle) / "wheels").is_dir():
         print(f"COURSE_BUNDLE={bundle} holds no wheels/ folder: installing from the network instead.")
+    if not bundle and not args.dry_run:
+        bring_uv()
     steps, said = commands(this_machine(), args.extras, os.environ.get("TORCH_INDEX", ""), bundle)
     print(said)
     for step in steps:
         print("$ python", " ".join(step[1:]))
         if not args.dry_run and subprocess.run(step, cwd=ROOT).returncode != 0:
-            print(f"error: pip failed ({' '.join(step[3:])}): read its message above; TORCH_INDEX can choose another torch.",
+            tool, asked = step[2], " ".join(step[step.index("install") + 1:])
+            also = " COURSE_INSTALLER=pip installs with pip instead." if tool == "uv" else ""
+            print(f"error: {tool} failed ({asked}): read its message above; TORCH_INDEX can choose another torch.{also}",
                   file=sys.stderr)
             return 2
     return 0

@@ -1,15 +1,31 @@
 """The first command on a learner's laptop: which torch build the install takes, for each kind of machine."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers.install import CPU_INDEX, Machine, commands, torch_pin
+from helpers import install
+from helpers.install import CPU_INDEX, Machine, commands, pip_settings, torch_pin, uv_options
 
 ROOT_COURSE = ["--editable", ".[lab]"]
 PIP = ["install", "--quiet"]
+# What `pip config list` prints on a machine with a local wheel folder, two more indexes and a constraints file.
+LISTED = """:env:.find-links='/opt/wheels'
+global.cert='/etc/ssl/certs/ca-certificates.crt'
+global.constraint='/etc/xdg/pip/constraints.txt'
+global.extra-index-url='file:///opt/pypi/simple file:///opt/pypi-more/simple'
+global.find-links='/srv/old-wheels'
+global.index-url='https://mirror.example.org/simple'
+"""
+
+
+@pytest.fixture(autouse=True)
+def pip_unless_asked(monkeypatch):
+    """pip, as on a machine without uv, unless a test asks for uv."""
+    monkeypatch.setenv("COURSE_INSTALLER", "pip")
 
 
 def plan(machine, override="", bundle="", answers=lambda url: True):
@@ -87,3 +103,86 @@ def test_the_command_runs_before_anything_is_installed(tmp_path):
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert "$ python -m pip install --quiet --editable .[lab,test]" in done.stdout
+
+
+def test_pips_settings_are_read_with_its_precedence():
+    settings = pip_settings(LISTED + "install.find-links='/srv/install-wheels'\nnot a setting\n")
+    assert settings["find-links"] == ["/opt/wheels"]  # PIP_FIND_LINKS over the [install] section over [global]
+    assert settings["extra-index-url"] == ["file:///opt/pypi/simple", "file:///opt/pypi-more/simple"]
+    assert settings["constraint"] == ["/etc/xdg/pip/constraints.txt"]
+    assert pip_settings("global.find-links='/a'\ninstall.find-links='/b'\n")["find-links"] == ["/b"]
+    assert pip_settings("") == {}
+
+
+def test_uv_is_told_pips_indexes_wheels_and_constraints_and_pips_way_of_choosing_among_indexes():
+    options = uv_options(pip_settings(LISTED))
+    assert options == ["--index-url", "https://mirror.example.org/simple",
+                       "--extra-index-url", "file:///opt/pypi/simple", "--extra-index-url", "file:///opt/pypi-more/simple",
+                       "--find-links", "/opt/wheels", "--constraint", "/etc/xdg/pip/constraints.txt",
+                       "--index-strategy", "unsafe-best-match"]
+    assert "--index-url" not in uv_options(pip_settings(LISTED), own_index=True)  # torch's index replaces it, as in pip
+    assert uv_options({"no-index": ["true"], "find-links": ["/w"]}) == ["--find-links", "/w", "--no-index"]
+    assert uv_options({}) == []
+
+
+@pytest.mark.parametrize("dont_write_bytecode", [True, False])
+def test_with_uv_here_both_steps_go_through_it_into_this_python(monkeypatch, dont_write_bytecode):
+    monkeypatch.delenv("COURSE_INSTALLER")
+    monkeypatch.setattr(install.importlib.util, "find_spec", lambda name: object() if name == "uv" else None)
+    monkeypatch.setattr(install.sys, "dont_write_bytecode", dont_write_bytecode)
+    steps, said = commands(Machine("Linux", nvidia=False), "lab", answers=lambda url: True, settings=pip_settings(LISTED))
+    uv = [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", sys.executable]
+    uv += ["--compile-bytecode"] if dont_write_bytecode else []  # else Python compiles each module at every import
+    assert steps[0] == uv + uv_options(pip_settings(LISTED), own_index=True) + [torch_pin(), "--index-url", CPU_INDEX]
+    assert steps[1] == uv + uv_options(pip_settings(LISTED)) + ROOT_COURSE and "CPU build" in said
+    monkeypatch.setenv("COURSE_INSTALLER", "pip")  # the way out where uv fails
+    assert [step[:5] for step in commands(Machine("Darwin", nvidia=False), "lab")[0]] == [[sys.executable, "-m", "pip", *PIP]]
+
+
+def test_uv_installs_from_the_wheel_folder_pips_configuration_names(tmp_path):
+    """End to end: pip's config file names a wheel folder and no index; uv, told it, installs from there into a new venv."""
+    import zipfile
+
+    pytest.importorskip("uv")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    info = "tinycourse-1.0.dist-info"
+    with zipfile.ZipFile(wheels / "tinycourse-1.0-py3-none-any.whl", "w") as wheel:
+        wheel.writestr("tinycourse/__init__.py", "ANSWER = 42\n")
+        wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: tinycourse\nVersion: 1.0\n")
+        wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{info}/RECORD", "")
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[global]\nno-index = true\nfind-links = {wheels}\n")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("PIP_", "UV_"))}  # the file alone
+    env |= {"PIP_CONFIG_FILE": str(config), "UV_CACHE_DIR": str(tmp_path / "cache")}
+    listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, env=env).stdout
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    os.environ.pop("COURSE_INSTALLER")
+    try:
+        step = install.installer(str(venv / "bin" / "python"), pip_settings(listed)) + ["tinycourse"]
+    finally:
+        os.environ["COURSE_INSTALLER"] = "pip"
+    done = subprocess.run(step, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert subprocess.run([str(venv / "bin" / "python"), "-c", "import tinycourse; print(tinycourse.ANSWER)"],
+                          capture_output=True, text=True).stdout == "42\n"
+
+
+def test_uv_is_brought_in_first_from_its_pin_and_pip_goes_on_where_it_cannot_be(monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_INSTALLER")
+    monkeypatch.setattr(install.importlib.util, "find_spec", lambda name: None)
+    ran = []
+    failed = subprocess.CompletedProcess([], 1, "", "ERROR: Could not find a version that satisfies the requirement uv\n")
+    monkeypatch.setattr(install.subprocess, "run", lambda command, **kw: ran.append(command) or failed)
+    install.bring_uv()
+    assert ran == [[sys.executable, "-m", "pip", "install", "--quiet", install.uv_pin()]]
+    assert install.uv_pin().startswith("uv==")
+    assert capsys.readouterr().out == (f"{install.uv_pin()} could not be installed (ERROR: Could not find a version that "
+                                       "satisfies the requirement uv): installing with pip instead.\n")
+    assert install.installer()[2] == "pip"  # and the install goes on with pip
+    monkeypatch.setenv("COURSE_INSTALLER", "pip")
+    ran.clear()
+    install.bring_uv()
+    assert ran == []  # asked for pip: uv is not brought in

@@ -1,13 +1,15 @@
 """python -m tools.first_run: a learner's first command, measured: from a fresh clone to lesson 1's first cell.
 
 Clones this repository into a temporary folder, runs `make install` there (what `make lab` runs before JupyterLab opens),
-then lesson 1's setup cell in a fresh kernel of the new environment. Prints and saves the seconds of each step, the size
+then lesson 1's setup cell in a fresh kernel of the new environment. Then the same install again in a second clone with
+pip alone (`COURSE_INSTALLER=pip`), for the comparison; both start with empty download caches. Prints and saves the seconds of each step, the size
 of the new `.venv`, and the size of the wheels pip would download for it (`pip download` of the same requirements, torch
 chosen as `make` chooses it). The result goes to benchmarks/first-run-cpu.json and the README's install table.
 """
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,12 @@ def first_cell(clone: Path) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
+def cold(scratch: Path, installer: str) -> dict[str, str]:
+    """The environment of an install by `installer` (uv or pip) with empty download caches (a new machine's)."""
+    return {**os.environ, "COURSE_INSTALLER": installer, "UV_CACHE_DIR": str(scratch / f"uv-cache-{installer}"),
+            "PIP_NO_CACHE_DIR": "1"}
+
+
 def main(argv=None) -> None:
     from helpers.bundle import write_wheels
     from helpers.hardware import describe_device
@@ -52,13 +60,17 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         clone = Path(scratch) / "course"
         clone_s = timed(["git", "clone", "--quiet", str(ROOT), str(clone)], cwd=Path(scratch))
-        install_s = timed(["make", "install"], cwd=clone)
+        install_s = timed(["make", "install"], cwd=clone, env=cold(Path(scratch), "uv"))
+        with_pip = Path(scratch) / "course-pip"
+        timed(["git", "clone", "--quiet", str(ROOT), str(with_pip)], cwd=Path(scratch))
+        pip_s = timed(["make", "install"], cwd=with_pip, env=cold(Path(scratch), "pip"))
         timed([str(clone / ".venv/bin/python"), "-m", "pip", "install", "--quiet", "nbclient", "ipykernel"], cwd=clone)
         cell_s = first_cell(clone)
         wheels = Path(scratch) / "wheels"
         write_wheels(wheels)
         result = {"date": str(date.today()), "device": describe_device(), "python": sys.version.split()[0],
-                  "clone_s": round(clone_s, 1), "make_install_s": round(install_s, 1), "first_cell_s": round(cell_s, 1),
+                  "clone_s": round(clone_s, 1), "make_install_s": round(install_s, 1),
+                  "make_install_pip_s": round(pip_s, 1), "first_cell_s": round(cell_s, 1),
                   "venv_mb": size_mb(clone / ".venv"), "download_mb": size_mb(wheels), "wheels": len(list(wheels.iterdir())),
                   "torch_wheel_mb": size_mb_of(wheels, "torch-")}
     RESULT.write_text(json.dumps(result, indent=2) + "\n")
@@ -78,8 +90,9 @@ def table(result: dict) -> str:
              f"| Linux, no NVIDIA GPU | PyTorch's CPU index (`TORCH_INDEX=cpu`) | {result['torch_wheel_mb']} MB |"]
     lines += [f"| {machine} | PyPI (`TORCH_INDEX=pypi`) | {size} |" for machine, size in PYPI_TORCH_MB.items()]
     return "\n".join(lines + ["", f"Measured by `python -m tools.first_run` on {result['device']}, Python {result['python']}, "
-                               f"{result['date']}: `make install` in a fresh clone took {result['make_install_s']:.0f} s (from local wheel folders: "
-                               "no download time in it) and "
+                               f"{result['date']}: `make install` in a fresh clone took {result['make_install_s']:.0f} s with uv, "
+                               f"{result['make_install_pip_s']:.0f} s with pip alone (`COURSE_INSTALLER=pip`), both with "
+                               "empty download caches, "
                                f"lesson 1's first cell {result['first_cell_s']:.0f} s more; the new `.venv` holds "
                                f"{result['venv_mb']:,} MB, from {result['wheels']} wheels of {result['download_mb']:,} MB "
                                "(torch's CPU build included). `TORCH_INDEX` (`cpu`, `pypi` or an index's URL) overrides the "

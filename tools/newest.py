@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from helpers.colab import canonical
-from helpers.install import this_machine, usable_torch_index
+from helpers.install import installer, this_machine, usable_torch_index
 from tools import TEST_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,14 +53,16 @@ def install(venv: Path, log) -> tuple[bool, str]:
     """A fresh environment with the newest releases; (whether it worked, one line on where torch came from)."""
     if venv.exists():
         shutil.rmtree(venv)
-    python = venv / "bin" / "python"
+    python = str(venv / "bin" / "python")
     index, why = usable_torch_index(this_machine(), os.environ.get("TORCH_INDEX", ""))
     torch_from = f"torch from {index or 'PyPI'} ({why})"
-    pip = [str(python), "-m", "pip", "install", "--quiet"]
-    steps = [[sys.executable, "-m", "venv", str(venv)], pip + ["--upgrade", "pip"]]
+    install = installer(python)  # helpers.install's: uv where it is, told pip's settings here; pip otherwise
+    steps = [[sys.executable, "-m", "venv", str(venv)]]
+    if install[2] == "pip":
+        steps.append(install + ["--upgrade", "pip"])
     if index is not None:
-        steps.append(pip + ["torch", "--index-url", index])
-    steps += [pip + requirements(pins()), pip + ["--no-deps", "--editable", str(ROOT)]]
+        steps.append(installer(python, own_index=True) + ["torch", "--index-url", index])
+    steps += [install + requirements(pins()), install + ["--no-deps", "--editable", str(ROOT)]]
     for step in steps:
         log.write(f"$ {' '.join(step)}\n")
         log.flush()
@@ -99,9 +101,10 @@ def results(junit: Path) -> dict:
 
 
 def pip_error(log: Path) -> str:
-    """pip's last `ERROR:` line in an install log, or "" (a full disk is not a version conflict, and says so)."""
+    """pip's last `ERROR:` line (uv's `error:`) in an install log, or "" (a full disk is not a version conflict, and says so)."""
     try:
-        errors = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.startswith("ERROR:")]
+        errors = [line.strip() for line in log.read_text(errors="replace").splitlines()
+                  if line.startswith(("ERROR:", "error:"))]
     except OSError:
         return ""
     return errors[-1] if errors else ""
@@ -126,7 +129,7 @@ def summary(pinned: dict[str, str], versions: dict[str, str], outcome: dict, tor
         else:
             lines += ["**The newest releases could not be installed together**: "
                       + (f"`{install_error[:300]}`; the rest of " if install_error else "")
-                      + "pip's message is at the end of `outputs/newest/install.log`. The tests did not run."]
+                      + "the installer's message is at the end of `outputs/newest/install.log`. The tests did not run."]
         return "\n".join(lines) + "\n"
     if outcome.get("timed_out"):
         lines += [f"**The suite ran past {outcome['timed_out']} s and was stopped**: a test may hang on these releases "
