@@ -73,8 +73,9 @@ def padded_tokens(lengths: list[int], batch_size: int, grouped: bool, multiple: 
 
 @functools.cache
 def step_seconds(batch_size: int, tokens: int, precision: str, dropout: float | None = None,
-                 freeze_embeddings: bool = False) -> tuple[float, ...]:
-    """Seconds of each of 3 to 6 training steps (forward, backward, AdamW) of a packaged-checkpoint-shaped model (lesson 4)."""
+                 freeze_embeddings: bool = False, most: int = TIMED_STEPS[1]) -> tuple[float, ...]:
+    """Seconds of each of 3 to 6 training steps (forward, backward, AdamW), never more than `most` (a run's own steps), of a
+    packaged-checkpoint-shaped model (lesson 4)."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
@@ -102,7 +103,8 @@ def step_seconds(batch_size: int, tokens: int, precision: str, dropout: float | 
 
     step()
     timed, began = [], time.perf_counter()
-    while len(timed) < TIMED_STEPS[0] or (len(timed) < TIMED_STEPS[1] and time.perf_counter() - began < TIMING_BUDGET):
+    least, most = min(TIMED_STEPS[0], most), min(TIMED_STEPS[1], most)
+    while len(timed) < least or (len(timed) < most and time.perf_counter() - began < TIMING_BUDGET):
         start = time.perf_counter()
         step()
         timed.append(time.perf_counter() - start)
@@ -116,7 +118,9 @@ def estimate(settings, train_lengths: list[int], eval_lengths: list[int]) -> Cos
     train_tokens = padded_tokens(train_lengths, settings.batch_size, group, multiple, longest)
     eval_tokens = padded_tokens(eval_lengths, EVAL_BATCH_SIZE, False, multiple, longest)
     length = max(8, round(train_tokens / len(train_lengths)))  # the average padded length of a training batch
-    timed = step_seconds(settings.batch_size, length, settings.precision, settings.dropout, settings.freeze_embeddings)
+    steps = settings.epochs * math.ceil(len(train_lengths) / settings.batch_size)  # timing more than the run takes: waste
+    timed = step_seconds(settings.batch_size, length, settings.precision, settings.dropout, settings.freeze_embeddings,
+                         max(1, steps))
     scale = arithmetic_per_token(checkpoint) / arithmetic_per_token(REGISTRY[PACKAGED_CHECKPOINT])
     per_token = [seconds * scale / (settings.batch_size * length) for seconds in timed]
     fixed = START_SECONDS + settings.epochs * SAVE_BYTES_PER_PARAMETER * checkpoint.params_m * 1e6 / SAVE_BYTES_PER_SECOND

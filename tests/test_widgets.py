@@ -49,6 +49,18 @@ def test_cost_measured_here_grows_with_the_model():
     assert len(cost.step_seconds(8, 12, "fp32")) >= cost.TIMED_STEPS[0]
 
 
+def test_the_estimate_never_times_more_steps_than_the_run_takes(monkeypatch):
+    """A smoke-sized run of 2 steps is timed over 2 steps, not 6: measuring it must not take longer than running it."""
+    asked = []
+    monkeypatch.setattr(cost, "step_seconds", lambda *knobs: asked.append(knobs[-1]) or (0.01, 0.01))
+    estimate(Settings("all-MiniLM-L6-v2", epochs=1, batch_size=32), [20] * 64, EVAL)
+    estimate(Settings("all-MiniLM-L6-v2", epochs=2, batch_size=32), [20] * 33, EVAL)
+    estimate(Settings("all-MiniLM-L6-v2", epochs=3), TRAIN, EVAL)
+    assert asked[:2] == [2, 4] and asked[2] >= cost.TIMED_STEPS[1]
+    monkeypatch.undo()
+    assert len(cost.step_seconds(8, 12, "fp32", None, False, 2)) == 2
+
+
 def test_grouping_by_length_and_a_multiple_of_8_change_the_padded_tokens():
     grouped, shuffled = padded_tokens(TRAIN, 16, True, None, 128), padded_tokens(TRAIN, 16, False, None, 128)
     assert sum(TRAIN) <= grouped < shuffled
@@ -139,4 +151,4 @@ def test_the_estimate_times_steps_with_the_runs_dropout_and_frozen_embeddings(mo
     monkeypatch.setattr(cost, "step_seconds", lambda *knobs: asked.append(knobs) or (0.01, 0.01, 0.01))
     estimate(Settings("all-MiniLM-L6-v2", dropout=0.0, freeze_embeddings=True), TRAIN, EVAL)
     estimate(Settings("all-MiniLM-L6-v2"), TRAIN, EVAL)
-    assert [knobs[2:] for knobs in asked] == [("fp32", 0.0, True), ("fp32", None, False)]
+    assert [knobs[2:5] for knobs in asked] == [("fp32", 0.0, True), ("fp32", None, False)]

@@ -70,7 +70,7 @@ def main(argv=None) -> None:
         write_wheels(wheels)
         result = {"date": str(date.today()), "device": describe_device(), "python": sys.version.split()[0],
                   "clone_s": round(clone_s, 1), "make_install_s": round(install_s, 1),
-                  "make_install_pip_s": round(pip_s, 1), "first_cell_s": round(cell_s, 1),
+                  "make_install_pip_s": round(pip_s, 1), "bytecode_at_install": sys.dont_write_bytecode, "first_cell_s": round(cell_s, 1),
                   "venv_mb": size_mb(clone / ".venv"), "download_mb": size_mb(wheels), "wheels": len(list(wheels.iterdir())),
                   "torch_wheel_mb": size_mb_of(wheels, "torch-")}
     RESULT.write_text(json.dumps(result, indent=2) + "\n")
@@ -92,8 +92,10 @@ def table(result: dict) -> str:
     return "\n".join(lines + ["", f"Measured by `python -m tools.first_run` on {result['device']}, Python {result['python']}, "
                                f"{result['date']}: `make install` in a fresh clone took {result['make_install_s']:.0f} s with uv, "
                                f"{result['make_install_pip_s']:.0f} s with pip alone (`COURSE_INSTALLER=pip`), both with "
-                               "empty download caches, "
-                               f"lesson 1's first cell {result['first_cell_s']:.0f} s more; the new `.venv` holds "
+                               "empty download caches"
+                               + (" (uv's time includes compiling the bytecode, which pip always does: this machine sets "
+                                  "PYTHONDONTWRITEBYTECODE)" if result.get("bytecode_at_install") else "") + "; "
+                               f"lesson 1's first cell took {result['first_cell_s']:.0f} s more; the new `.venv` holds "
                                f"{result['venv_mb']:,} MB, from {result['wheels']} wheels of {result['download_mb']:,} MB "
                                "(torch's CPU build included). `TORCH_INDEX` (`cpu`, `pypi` or an index's URL) overrides the "
                                "choice; `COURSE_BUNDLE` installs from a workshop bundle's wheels without network."])
