@@ -179,7 +179,7 @@ def write_wheels(folder: Path) -> dict:
     """`pip download` of the course's requirements, torch's build chosen as `make lab` chooses it (workshops)."""
     from helpers.install import this_machine, usable_torch_index
 
-    index, _ = usable_torch_index(this_machine(), os.environ.get("TORCH_INDEX", ""))  # the CPU build for a room of CPU laptops
+    index, _ = usable_torch_index(this_machine())  # TORCH_INDEX, or the CPU build for a room of CPU laptops
     wanted = requirements()  # from pyproject.toml in a checkout, else from the installed course's metadata
     torch = next(spec for spec in wanted if spec.startswith("torch=="))
     download = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(folder)]

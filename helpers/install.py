@@ -93,9 +93,10 @@ def reachable(url: str, timeout: float = 3.0) -> bool:
     return bool(answer and answer[0])
 
 
-def usable_torch_index(machine: Machine, override: str = "", answers=None) -> tuple[str | None, str]:
-    """`torch_index`, or pip's default index (None) where the chosen one does not answer from here; and why (install)."""
-    index, why = torch_index(machine, override)
+def usable_torch_index(machine: Machine, override: str | None = None, answers=None) -> tuple[str | None, str]:
+    """`torch_index` (for TORCH_INDEX unless `override` is given), or pip's default index (None) where the chosen one does not
+    answer from here; and why (install)."""
+    index, why = torch_index(machine, os.environ.get("TORCH_INDEX", "") if override is None else override)
     if index is not None and not (answers or reachable)(index):
         return None, f"{index} does not answer from here (on Linux that can be PyPI's CUDA build: set TORCH_INDEX to choose)"
     return index, why

@@ -186,3 +186,10 @@ def test_uv_is_brought_in_first_from_its_pin_and_pip_goes_on_where_it_cannot_be(
     ran.clear()
     install.bring_uv()
     assert ran == []  # asked for pip: uv is not brought in
+
+
+def test_torch_index_is_read_from_the_environment_unless_given(monkeypatch):
+    """bundle and newest ask without an override: TORCH_INDEX decides for them as for the install."""
+    monkeypatch.setenv("TORCH_INDEX", "pypi")
+    assert install.usable_torch_index(Machine("Linux", nvidia=False)) == (None, "TORCH_INDEX=pypi")
+    assert install.usable_torch_index(Machine("Linux", nvidia=False), "", answers=lambda url: True)[0] == CPU_INDEX

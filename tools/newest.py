@@ -54,8 +54,8 @@ def install(venv: Path, log) -> tuple[bool, str]:
     if venv.exists():
         shutil.rmtree(venv)
     python = str(venv / "bin" / "python")
-    index, why = usable_torch_index(this_machine(), os.environ.get("TORCH_INDEX", ""))
-    torch_from = f"torch from {index or 'PyPI'} ({why})"
+    index, why = usable_torch_index(this_machine())
+    torch_from = f"torch from {index or 'PyPI'}, because {why}"
     install = installer(python)  # helpers.install's: uv where it is, told pip's settings here; pip otherwise
     steps = [[sys.executable, "-m", "venv", str(venv)]]
     if install[2] == "pip":
