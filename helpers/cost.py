@@ -120,7 +120,7 @@ def estimate(settings, train_lengths: list[int], eval_lengths: list[int]) -> Cos
     length = max(8, round(train_tokens / len(train_lengths)))  # the average padded length of a training batch
     steps = settings.epochs * math.ceil(len(train_lengths) / settings.batch_size)  # timing more than the run takes: waste
     timed = step_seconds(settings.batch_size, length, settings.precision, settings.dropout, settings.freeze_embeddings,
-                         max(1, steps))
+                         min(max(1, steps), TIMED_STEPS[1]))  # capped: runs of 6 steps or more share one measurement
     scale = arithmetic_per_token(checkpoint) / arithmetic_per_token(REGISTRY[PACKAGED_CHECKPOINT])
     per_token = [seconds * scale / (settings.batch_size * length) for seconds in timed]
     fixed = START_SECONDS + settings.epochs * SAVE_BYTES_PER_PARAMETER * checkpoint.params_m * 1e6 / SAVE_BYTES_PER_SECOND
