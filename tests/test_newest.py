@@ -16,6 +16,7 @@ def test_only_the_moving_libraries_are_unpinned():
     assert "transformers" in asked and "torch" in asked and "nbval" in asked and "tokenizers" in asked
     assert not any(spec.startswith(("transformers=", "torch=", "jupyterlab=")) for spec in asked)
     assert pinned["pandas"] in asked and pinned["pandas"].startswith("pandas==")  # the rest stays as pinned
+    assert pinned["uv"] in asked  # the installer too, so that its test runs there as well
     assert len(asked) == len(pinned) + 1  # tokenizers, which the pins leave to transformers, is added
 
 

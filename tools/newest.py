@@ -36,7 +36,7 @@ def name_of(spec: str) -> str:
     return canonical(re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0])
 
 
-def pins(pyproject: Path = ROOT / "pyproject.toml", extras: tuple[str, ...] = ("lab", "test")) -> dict[str, str]:
+def pins(pyproject: Path = ROOT / "pyproject.toml", extras: tuple[str, ...] = ("lab", "test", "install")) -> dict[str, str]:
     """Every requirement of the course and its extras, by name, as pyproject.toml pins it."""
     project = tomllib.loads(pyproject.read_text())["project"]
     specs = project["dependencies"] + [spec for extra in extras for spec in project["optional-dependencies"][extra]]
