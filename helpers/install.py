@@ -22,6 +22,7 @@ if sys.version_info < (3, 11):  # before anything that needs 3.11 (tomllib): one
 
 import argparse
 import ast
+import functools
 import importlib.util
 import json
 import os
@@ -144,11 +145,21 @@ def uv_pin(pyproject: Path = ROOT / "pyproject.toml") -> str:
     return tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]["install"][0]
 
 
+def pip_install(target: str = sys.executable) -> list[str]:
+    """pip's install command for the Python `target`, up to its arguments (install)."""
+    return [target, "-m", "pip", "install", "--quiet"]
+
+
+def pip_asked() -> bool:
+    """Whether COURSE_INSTALLER asks for pip alone (install)."""
+    return os.environ.get("COURSE_INSTALLER", "").strip() == "pip"
+
+
 def bring_uv() -> None:
     """Install the pinned uv into this Python with pip, unless it is there or pip was asked for; pip goes on if it cannot (install)."""
-    if os.environ.get("COURSE_INSTALLER", "").strip() == "pip" or importlib.util.find_spec("uv") is not None:
+    if pip_asked() or importlib.util.find_spec("uv") is not None:
         return
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", uv_pin()], capture_output=True, text=True)
+    done = subprocess.run(pip_install() + [uv_pin()], capture_output=True, text=True)
     if done.returncode != 0:
         said = (done.stderr.strip().splitlines() or ["no message"])[-1]
         print(f"{uv_pin()} could not be installed ({said}): installing with pip instead.")
@@ -157,9 +168,10 @@ def bring_uv() -> None:
 
 def uses_uv() -> bool:
     """Whether the install goes through uv: it is in this Python, and COURSE_INSTALLER does not ask for pip (install)."""
-    return os.environ.get("COURSE_INSTALLER", "").strip() != "pip" and importlib.util.find_spec("uv") is not None
+    return not pip_asked() and importlib.util.find_spec("uv") is not None
 
 
+@functools.cache  # pip's settings do not change while one install runs: read once for all its steps
 def pip_config() -> str:
     """`pip config list`'s lines here, or "" where pip cannot say (install)."""
     try:
@@ -172,7 +184,7 @@ def pip_config() -> str:
 def installer(target: str = sys.executable, settings: dict[str, list[str]] | None = None, own_index: bool = False) -> list[str]:
     """The command that installs into the Python `target`, up to its arguments: uv told pip's settings here, or pip (install)."""
     if not uses_uv():
-        return [target, "-m", "pip", "install", "--quiet"]
+        return pip_install(target)
     settings = pip_settings(pip_config()) if settings is None else settings
     # A Python told not to write bytecode (PYTHONDONTWRITEBYTECODE) would compile each module at every import: once here
     bytecode = ["--compile-bytecode"] if sys.dont_write_bytecode else []
@@ -186,12 +198,9 @@ def commands(machine: Machine, extras: str, override: str = "", bundle: str = ""
     course = ["--editable", f".[{extras}]" if extras else "."]
     wheels = Path(bundle).expanduser() / "wheels" if bundle else None
     if wheels is not None and wheels.is_dir() and fits(wheels.parent):
-        pip = [sys.executable, "-m", "pip", "install", "--quiet"]  # pip, which the bundle's wheels do not need to hold
-        offline = ["--no-index", "--find-links", str(wheels)]
-        return [pip + offline + [torch_pin()], pip + offline + course], f"Everything from the bundle's wheels in {wheels}, without network."
+        offline = pip_install() + ["--no-index", "--find-links", str(wheels)]  # pip: the bundle's wheels hold no uv
+        return [offline + [torch_pin()], offline + course], f"Everything from the bundle's wheels in {wheels}, without network."
     index, why = usable_torch_index(machine, override, answers)
-    if settings is None and uses_uv():
-        settings = pip_settings(pip_config())
     install = installer(settings=settings)
     if index is None:
         return [install + course], f"torch from pip's default index, because {why}."

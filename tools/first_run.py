@@ -2,9 +2,9 @@
 
 Clones this repository into a temporary folder, runs `make install` there (what `make lab` runs before JupyterLab opens),
 then lesson 1's setup cell in a fresh kernel of the new environment. Then the same install again in a second clone with
-pip alone (`COURSE_INSTALLER=pip`), for the comparison; both start with empty download caches. Prints and saves the seconds of each step, the size
-of the new `.venv`, and the size of the wheels pip would download for it (`pip download` of the same requirements, torch
-chosen as `make` chooses it). The result goes to benchmarks/first-run-cpu.json and the README's install table.
+pip alone (`COURSE_INSTALLER=pip`), for the comparison; both start with empty download caches. Prints and saves the
+seconds of each step, the size of the new `.venv`, and the size of the wheels pip would download for it (`pip download`
+of the same requirements, torch chosen as `make` chooses it). The result goes to benchmarks/first-run-cpu.json and the README's install table.
 """
 
 import argparse
@@ -70,7 +70,8 @@ def main(argv=None) -> None:
         write_wheels(wheels)
         result = {"date": str(date.today()), "device": describe_device(), "python": sys.version.split()[0],
                   "clone_s": round(clone_s, 1), "make_install_s": round(install_s, 1),
-                  "make_install_pip_s": round(pip_s, 1), "bytecode_at_install": sys.dont_write_bytecode, "first_cell_s": round(cell_s, 1),
+                  "make_install_pip_s": round(pip_s, 1), "bytecode_at_install": sys.dont_write_bytecode,
+                  "first_cell_s": round(cell_s, 1),
                   "venv_mb": size_mb(clone / ".venv"), "download_mb": size_mb(wheels), "wheels": len(list(wheels.iterdir())),
                   "torch_wheel_mb": size_mb_of(wheels, "torch-")}
     RESULT.write_text(json.dumps(result, indent=2) + "\n")

@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from helpers.colab import canonical
-from helpers.install import installer, this_machine, usable_torch_index
+from helpers.install import installer, this_machine, usable_torch_index, uses_uv
 from tools import TEST_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def install(venv: Path, log) -> tuple[bool, str]:
     torch_from = f"torch from {index or 'PyPI'}, because {why}"
     install = installer(python)  # helpers.install's: uv where it is, told pip's settings here; pip otherwise
     steps = [[sys.executable, "-m", "venv", str(venv)]]
-    if install[2] == "pip":
+    if not uses_uv():
         steps.append(install + ["--upgrade", "pip"])
     if index is not None:
         steps.append(installer(python, own_index=True) + ["torch", "--index-url", index])
