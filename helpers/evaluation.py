@@ -6,7 +6,7 @@ PUBLISHED = {"checkpoint": "bert-base-uncased", "accuracy": 0.85, "f1": (0.89, 0
 
 
 def confident_mistakes(raw_split, probabilities: np.ndarray, count: int = 5):
-    """The pairs the model gets wrong with the highest probability, as a table (lesson 5)."""
+    """The pairs the model gets wrong with the highest probability, as a table (lesson 6)."""
     frame = raw_split.to_pandas()[["sentence1", "sentence2", "label"]]
     frame["predicted"], frame["probability"] = probabilities.argmax(-1), probabilities.max(-1).round(3)
     wrong = frame[frame["predicted"] != frame["label"]].sort_values("probability", ascending=False)
@@ -15,7 +15,7 @@ def confident_mistakes(raw_split, probabilities: np.ndarray, count: int = 5):
 
 
 def judge_pair(model, tokenizer):
-    """A function from two sentences to the model's label and its probability (lesson 5)."""
+    """A function from two sentences to the model's label and its probability (lesson 6)."""
     import torch
 
     def judge(first: str, second: str) -> tuple[str, float]:
@@ -28,7 +28,7 @@ def judge_pair(model, tokenizer):
 
 
 def compare_with_published(checkpoint: str, accuracy: float, f1: float) -> str:
-    """One sentence that sets a run's scores beside the published ones for the seed recipe (lesson 5)."""
+    """One sentence that sets a run's scores beside the published ones for the seed recipe (lesson 6)."""
     low, high = PUBLISHED["f1"]
     said = (f"Your run: accuracy {accuracy:.3f}, F1 {f1:.3f}. Published for {PUBLISHED['checkpoint']} on MRPC validation: "
             f"about {PUBLISHED['accuracy']:.2f} accuracy and {low:.2f}–{high:.2f} F1.")
@@ -36,3 +36,11 @@ def compare_with_published(checkpoint: str, accuracy: float, f1: float) -> str:
         said += (f" The gap is expected: {checkpoint} is a smaller encoder than {PUBLISHED['checkpoint']}, with fewer layers and"
                  " narrower vectors to learn MRPC's 3,668 training pairs (and a smoke run sees only a few of them).")
     return said
+
+
+def base_model(checkpoint: str) -> str | None:
+    """The Hub id a run started from, for its model card; None for a folder, which the Hub does not know (lesson 6)."""
+    from helpers.checkpoints import REGISTRY
+
+    entry = REGISTRY.get(checkpoint)
+    return entry.hub_id if entry else None

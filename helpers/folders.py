@@ -3,13 +3,39 @@
 import fcntl
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 from helpers.errors import CourseError
-from helpers.runs import STAGING, new_run_dir, write_json
+from helpers.profile import output_dir, write_text
+
+STAGING = ".final.partial"  # where the final model is written before it moves into the run folder
 
 CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors", "optimizer.pt", "scheduler.pt")  # trainer_state.json comes last
 _LOCKS: dict[str, int] = {}  # folders this process holds, and the open lock file of each
+
+
+def new_folder(checkpoint: str, epochs: int, label: str = "") -> Path:
+    """A fresh folder under outputs/runs, named by checkpoint, epochs, `label`, date and time (lesson 4)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = output_dir("runs") / f"{Path(checkpoint).name}-{epochs}ep{'-' + label if label else ''}-{stamp}"
+    path, n = base, 1
+    while path.exists():
+        path, n = base.with_name(f"{base.name}-{n}"), n + 1
+    path.mkdir(parents=True)
+    return path
+
+
+def new_run_dir(settings, label: str = "") -> Path:
+    """A fresh run folder for these settings, written into it first (lesson 5)."""
+    path = new_folder(settings.checkpoint, settings.epochs, label)
+    write_json(path / "settings.json", settings.as_dict())
+    return path
+
+
+def write_json(path: Path, value) -> None:
+    """Write JSON through a temporary file, so a crash never leaves half a file (lesson 4)."""
+    write_text(path, json.dumps(value, indent=2))
 
 
 def start_run(settings, raw, model, run_dir=None, resume: bool = False, label: str = "") -> tuple[Path, str | None]:

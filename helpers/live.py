@@ -55,3 +55,10 @@ class StepProgress(NotebookProgressCallback):
         self.training_tracker.update(state.global_step, comment=f"Epoch {epoch}/{state.num_train_epochs}",
                                      force_update=self._force_next_update)
         self._force_next_update = False
+
+
+def show_training(trainer) -> None:
+    """In a notebook: transformers' progress bar counting the steps done, and the loss curves drawn live (lessons 4 and 5)."""
+    if trainer.pop_callback(NotebookProgressCallback):  # in a notebook (a script shows a text bar instead)
+        trainer.add_callback(StepProgress)
+    trainer.add_callback(LiveCurves())

@@ -21,25 +21,23 @@ from transformers import Trainer
 from transformers import TrainingArguments
 from transformers import get_linear_schedule_with_warmup
 
-from helpers.batching import ShuffledLengthGroups
-from helpers.checkpoints import checkpoint_path, loading_errors
-from helpers.data import FEATURES, cut_to_profile, data_source, local_files
-from helpers.folders import start_run
-from helpers.hardware import detect
-from helpers.metrics import metric_source
-from helpers.runs import STAGING, finish_run
-from helpers.runs import save_run
+from helpers import ShuffledLengthGroups
+from helpers import checkpoints
+from helpers import checkpoints, detect, runs
+from helpers import checkpoints, runs
+from helpers import data
+from helpers import detect
 
 
 # From Lesson 1 · Load MRPC (notebooks/01_load.ipynb)
 def load_mrpc(source=None, profile=None):
     """MRPC with the Hub's features, from the Hub, a GLUE folder or the course's sample (lesson 1)."""
-    source = data_source(source)  # "hub", "sample" or a folder, said in one line
+    source = data.data_source(source)  # "hub", "sample" or a folder, said in one line
     if source == "hub":
         raw = load_dataset("nyu-mll/glue", "mrpc")
     else:
-        raw = load_dataset("json", data_files=local_files(source), features=FEATURES)
-    return cut_to_profile(raw, profile)  # the whole data set, or the profile's fixed subset
+        raw = load_dataset("json", data_files=data.local_files(source), features=data.FEATURES)
+    return data.cut_to_profile(raw, profile)  # the whole data set, or the profile's fixed subset
 
 
 # From Lesson 2 · Tokenize sentence pairs (notebooks/02_tokenize.ipynb)
@@ -57,11 +55,20 @@ def tokenize_dataset(raw, tokenizer, max_length=128):
 
 
 # From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
+def compute_metrics(eval_preds):
+    """Accuracy and F1, as GLUE scores MRPC; the Trainer calls it after each evaluation (lesson 4)."""
+    metric = evaluate.load("glue", "mrpc")
+    logits, labels = eval_preds
+    predictions = np.argmax(logits, axis=-1)
+    return metric.compute(predictions=predictions, references=labels)
+
+
+# From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
 def load_model(checkpoint, dropout=None, freeze_embeddings=False):
-    """A pretrained encoder with a new, randomly initialised two-label classification head (lesson 4)."""
-    with loading_errors(checkpoint):  # a wrong name or folder ends in one sentence that says what to do
+    """A pretrained encoder with a new, randomly initialised two-label classification head (lesson 5)."""
+    with checkpoints.loading_errors(checkpoint):  # a wrong name or folder ends in one sentence that says what to do
         config = AutoConfig.from_pretrained(
-            checkpoint_path(checkpoint),  # the Hub id, or the folder that holds the checkpoint here
+            checkpoints.checkpoint_path(checkpoint),  # the Hub id, or the folder that holds the checkpoint here
             num_labels=2,  # not_equivalent (0) or equivalent (1)
             id2label={0: "not_equivalent", 1: "equivalent"},
             label2id={"not_equivalent": 0, "equivalent": 1},
@@ -70,7 +77,7 @@ def load_model(checkpoint, dropout=None, freeze_embeddings=False):
             config.update({name: dropout for name, value in config.to_dict().items()
                            if "dropout" in name and isinstance(value, float)})
         model = AutoModelForSequenceClassification.from_pretrained(
-            checkpoint_path(checkpoint),
+            checkpoints.checkpoint_path(checkpoint),
             config=config,
             use_safetensors=True,  # weights from safetensors files only: loading them runs no code
         )
@@ -79,18 +86,9 @@ def load_model(checkpoint, dropout=None, freeze_embeddings=False):
     return model
 
 
-# From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
-def compute_metrics(eval_preds):
-    """Accuracy and F1, as GLUE scores MRPC; the Trainer calls it after each evaluation (lesson 4)."""
-    metric = evaluate.load(*metric_source(quiet=True))  # ("glue", "mrpc"); offline, the course's copy
-    logits, labels = eval_preds
-    predictions = np.argmax(logits, axis=-1)  # the label with the higher score
-    return metric.compute(predictions=predictions, references=labels)
-
-
-# From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
+# From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
 def training_arguments(settings, run_dir):
-    """Every knob of the Trainer's loop for one run (lesson 4)."""
+    """Every knob of the Trainer's loop for one run (lesson 5)."""
     hardware = detect()  # CUDA, Apple MPS or the CPU
     cuda = hardware.kind == "cuda"
     return TrainingArguments(
@@ -119,9 +117,9 @@ def training_arguments(settings, run_dir):
     )
 
 
-# From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
+# From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
 class CourseTrainer(Trainer):
-    """transformers' Trainer, serving length-grouped batches in a new random order each epoch (lesson 4)."""
+    """transformers' Trainer, serving length-grouped batches in a new random order each epoch (lesson 5)."""
 
     def _get_train_sampler(self, train_dataset=None):
         if self.args.train_sampling_strategy != "group_by_length":
@@ -132,9 +130,9 @@ class CourseTrainer(Trainer):
         return ShuffledLengthGroups(lengths, pairs_per_step, self.args.seed)
 
 
-# From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
+# From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
 def make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks=()):
-    """The Trainer of one run: model, arguments, both splits, dynamic padding and the metrics (lesson 4)."""
+    """The Trainer of one run: model, arguments, both splits, dynamic padding and the metrics (lesson 5)."""
     return CourseTrainer(
         model=model,
         args=training_arguments(settings, run_dir),
@@ -147,26 +145,26 @@ def make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks=()):
     )
 
 
-# From Lesson 4 · Fine-tune with the `Trainer` (notebooks/04_train.ipynb)
+# From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
 def train_run(settings, run_dir=None, callbacks=(), resume=False):
-    """Load, tokenize, train, evaluate and save one run, or resume one; returns its folder (lesson 4)."""
+    """Load, tokenize, train, evaluate and save one run, or resume one; returns its folder (lesson 5)."""
     settings = settings.check().resolved()  # the data source decided now, and recorded with the run
     set_seed(settings.seed)
     raw = load_mrpc(settings.source, settings.profile)
-    with loading_errors(settings.checkpoint):
-        tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(settings.checkpoint))
+    with checkpoints.loading_errors(settings.checkpoint):
+        tokenizer = AutoTokenizer.from_pretrained(checkpoints.checkpoint_path(settings.checkpoint))
     model = load_model(settings.checkpoint, settings.dropout, settings.freeze_embeddings)
-    run_dir, checkpoint = start_run(settings, raw, model, run_dir, resume)  # resume: the newest whole checkpoint
+    run_dir, checkpoint = runs.start_run(settings, raw, model, run_dir, resume)  # resume: the newest whole checkpoint
     tokenized = tokenize_dataset(raw, tokenizer, settings.max_length)
     trainer = make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks)
     trainer.train(resume_from_checkpoint=checkpoint)  # None: from the first step
-    return save_run(trainer, settings)
+    return runs.save_run(trainer, settings)
 
 
-# From Lesson 6 · The training loop, by hand (notebooks/06_loop.ipynb)
+# From Lesson 7 · The training loop, by hand (notebooks/07_loop.ipynb)
 def evaluate_model(model, loader, accelerator=None):
-    """Validation loss, accuracy and F1 of a model, as the Trainer's evaluation reports them (lesson 6)."""
-    metric, total, pairs = evaluate.load(*metric_source(quiet=True)), 0.0, 0
+    """Validation loss, accuracy and F1 of a model, as the Trainer's evaluation reports them (lesson 7)."""
+    metric, total, pairs = evaluate.load("glue", "mrpc"), 0.0, 0
     device = next(model.parameters()).device
     model.eval()  # no dropout
     with torch.no_grad():  # no gradients to keep
@@ -182,9 +180,9 @@ def evaluate_model(model, loader, accelerator=None):
     return {"eval_loss": total / pairs, **{f"eval_{name}": value for name, value in metric.compute().items()}}
 
 
-# From Lesson 6 · The training loop, by hand (notebooks/06_loop.ipynb)
+# From Lesson 7 · The training loop, by hand (notebooks/07_loop.ipynb)
 def make_loaders(tokenized, tokenizer, settings):
-    """DataLoaders over tokenized splits: lesson 4's batches to train on, larger ones to evaluate (lesson 6)."""
+    """DataLoaders over tokenized splits: lesson 5's batches to train on, larger ones to evaluate (lesson 7)."""
     ready = tokenized.rename_column("label", "labels").with_format("torch")  # the text columns are gone already
     collator = DataCollatorWithPadding(tokenizer=tokenizer, pad_to_multiple_of=settings.pad_to_multiple_of)
     lengths = [len(ids) for ids in ready["train"]["input_ids"]]
@@ -193,9 +191,9 @@ def make_loaders(tokenized, tokenizer, settings):
     return train, DataLoader(ready["validation"], batch_size=64, collate_fn=collator)
 
 
-# From Lesson 6 · The training loop, by hand (notebooks/06_loop.ipynb)
+# From Lesson 7 · The training loop, by hand (notebooks/07_loop.ipynb)
 def loop_epochs(accelerator, model, optimizer, train_loader, eval_loader, settings):
-    """This lesson's loop with Accelerate's changes marked; its history, logged as the Trainer logs (lesson 6)."""
+    """This lesson's loop with Accelerate's changes marked; its history, logged as the Trainer logs (lesson 7)."""
     steps = settings.epochs * len(train_loader)  # per process: each one takes its share of the batches
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(settings.warmup * steps), steps)
     log_every, history, losses, started = math.ceil(0.025 * steps), [], [], perf_counter()
@@ -221,26 +219,26 @@ def loop_epochs(accelerator, model, optimizer, train_loader, eval_loader, settin
     return history + [{**end, "epoch": settings.epochs}]
 
 
-# From Lesson 6 · The training loop, by hand (notebooks/06_loop.ipynb)
+# From Lesson 7 · The training loop, by hand (notebooks/07_loop.ipynb)
 def accelerate_loop(settings, run_dir=None):
-    """Train and save one run with this lesson's loop, on one device or several processes (lesson 6)."""
+    """Train and save one run with this lesson's loop, on one device or several processes (lesson 7)."""
     settings = settings.check().resolved()
     precision = {"bf16": "bf16", "fp16": "fp16"}.get(settings.precision, "no")  # computed natively, or fp32
     accelerator = Accelerator(mixed_precision=precision, cpu=not detect().gpu)  # new
     set_seed(settings.seed)
     raw = load_mrpc(settings.source, settings.profile)
-    with loading_errors(settings.checkpoint):  # a damaged folder: one sentence, not a traceback
-        tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(settings.checkpoint))
+    with checkpoints.loading_errors(settings.checkpoint):  # a damaged folder: one sentence, not a traceback
+        tokenizer = AutoTokenizer.from_pretrained(checkpoints.checkpoint_path(settings.checkpoint))
     model = load_model(settings.checkpoint, settings.dropout, settings.freeze_embeddings)
-    run_dir, _ = start_run(settings, raw, model, run_dir, label="loop")  # the folder every process agrees on
+    run_dir, _ = runs.start_run(settings, raw, model, run_dir, label="loop")  # the folder every process agrees on
     loaders = make_loaders(tokenize_dataset(raw, tokenizer, settings.max_length), tokenizer, settings)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.0)
     model, optimizer, *loaders = accelerator.prepare(model, optimizer, *loaders)  # new
     history = loop_epochs(accelerator, model, optimizer, *loaders, settings)
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        accelerator.unwrap_model(model).save_pretrained(run_dir / STAGING)
-        tokenizer.save_pretrained(run_dir / STAGING)
-        finish_run(run_dir, history, trained_by="lesson 6's loop")
+        accelerator.unwrap_model(model).save_pretrained(run_dir / runs.STAGING)
+        tokenizer.save_pretrained(run_dir / runs.STAGING)
+        runs.finish_run(run_dir, history, trained_by="lesson 7's loop")
     accelerator.wait_for_everyone()
     return run_dir

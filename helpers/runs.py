@@ -4,13 +4,12 @@ import json
 import os
 import resource
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from helpers.errors import CourseError
-from helpers.profile import output_dir, write_text
+from helpers.folders import STAGING, new_folder, new_run_dir, start_run, write_json  # noqa: F401 (lessons use runs.start_run)
+from helpers.profile import output_dir
 
-STAGING = ".final.partial"  # where the final model is written before it moves into the run folder
 RUN_FILES = ("config.json", "model.safetensors", "tokenizer_config.json", "settings.json", "log_history.json", "metrics.json")
 
 
@@ -37,21 +36,9 @@ class UnreadableRun(CourseError):
         self.what, self.todo = what, todo
 
 
-def new_run_dir(settings, label: str = "") -> Path:
-    """A fresh folder for a run, named by checkpoint, epochs, `label`, date and time, its settings written first (lesson 4)."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = output_dir("runs") / f"{Path(settings.checkpoint).name}-{settings.epochs}ep{'-' + label if label else ''}-{stamp}"
-    path, n = base, 1
-    while path.exists():
-        path, n = base.with_name(f"{base.name}-{n}"), n + 1
-    path.mkdir(parents=True)
-    write_json(path / "settings.json", settings.as_dict())
-    return path
-
-
-def write_json(path: Path, value) -> None:
-    """Write JSON through a temporary file, so a crash never leaves half a file (lesson 4)."""
-    write_text(path, json.dumps(value, indent=2))
+def scratch(name: str) -> str:
+    """A folder of the course's outputs for a Trainer that writes nothing worth keeping, such as one that predicts (lesson 6)."""
+    return str(output_dir("scratch", name))
 
 
 def shareable(folder: Path) -> None:
@@ -84,13 +71,41 @@ def save_run(trainer, settings) -> Path:
     return path
 
 
+def record(trainer, raw, source=None, profile=None) -> Path:
+    """Beside the model `trainer.save_model()` wrote: the settings the Trainer really used, the data, the history and the
+    scores, so that lesson 6 finds the run (lesson 4)."""
+    from helpers.data import fingerprint
+    from helpers.profile import get_profile
+    from helpers.training import Settings
+
+    args, model, path = trainer.args, trainer.model, Path(trainer.args.output_dir)
+    frozen = not model.base_model.embeddings.word_embeddings.weight.requires_grad
+    settings = Settings(checkpoint=model.name_or_path, epochs=round(args.num_train_epochs), learning_rate=args.learning_rate,
+                        batch_size=args.per_device_train_batch_size, seed=args.seed, warmup=args.warmup_steps,
+                        precision="bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
+                        group_by_length=args.train_sampling_strategy == "group_by_length",
+                        pad_to_multiple_of=getattr(trainer.data_collator, "pad_to_multiple_of", None),
+                        freeze_embeddings=frozen, profile=get_profile(profile).name, source=source).resolved()
+    names = raw["train"].features["label"].names  # saved with the model: its predictions read "equivalent", not LABEL_1
+    model.config.id2label, model.config.label2id = dict(enumerate(names)), {name: i for i, name in enumerate(names)}
+    model.config.save_pretrained(path)
+    write_json(path / "settings.json", settings.as_dict())
+    write_json(path / "used.json", {"source": settings.source, "data": fingerprint(raw),
+                                    "checkpoint": {"name": settings.checkpoint, "from": model.name_or_path,
+                                                   "parameters": model.num_parameters()}})
+    if trainer.is_world_process_zero():
+        finish_run(path, trainer.state.log_history)
+    return path
+
+
 def finish_run(path: Path, history: list[dict], trained_by: str = "Trainer") -> None:
-    """Move the staged model into the run folder, then write its history, curves and, last, its metrics (lessons 4 and 6)."""
+    """Move a staged model into the run folder, then write its history, curves and, last, its metrics (lessons 4, 5, 7)."""
     from helpers.plots import plot_history
 
-    for saved in sorted((path / STAGING).iterdir()):
-        saved.replace(path / saved.name)
-    (path / STAGING).rmdir()
+    if (path / STAGING).is_dir():
+        for saved in sorted((path / STAGING).iterdir()):
+            saved.replace(path / saved.name)
+        (path / STAGING).rmdir()
     shareable(path)
     final = [entry for entry in history if "eval_loss" in entry][-1]
     train = [entry for entry in history if "train_runtime" in entry][-1]
@@ -99,7 +114,8 @@ def finish_run(path: Path, history: list[dict], trained_by: str = "Trainer") -> 
     write_json(path / "log_history.json", history)
     plot_history(history, title=path.name).savefig(path / "loss_curve.png", dpi=120, bbox_inches="tight")
     write_json(path / "metrics.json", metrics)  # last: a run with metrics.json is finished
-    print(f"Saved the run in {path}")
+    print(f"Saved the run in {path}: validation accuracy {final.get('eval_accuracy', float('nan')):.3f} · "
+          f"F1 {final.get('eval_f1', float('nan')):.3f}")
 
 
 def list_runs() -> list[Path]:

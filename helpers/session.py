@@ -45,9 +45,11 @@ def library_warnings(strict: bool | None = None) -> None:
 def quiet_libraries() -> None:
     """Keep library chatter (progress bars, load reports, advice) out of the lessons, and no warning that matters (lesson 1)."""
     import datasets
+    import evaluate
     import transformers
 
     transformers.logging.set_verbosity_error()
+    evaluate.logging.set_verbosity_error()  # offline, evaluate says at length that it loads the module from the cache
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
@@ -55,16 +57,22 @@ def quiet_libraries() -> None:
 
 
 def setup(seed: int = 42) -> None:
-    """Print versions, hardware, profile, Hub access and the course bundle; seed everything; quiet the libraries (lesson 1)."""
-    from transformers import set_seed
-
+    """Print versions, hardware, profile, Hub access and the course bundle; fill the Hugging Face cache from what the course
+    ships; seed everything; quiet the libraries (lesson 1)."""
     from helpers import colab
-    from helpers.bundled import describe
-    from helpers.checkpoints import default_checkpoint
-    from helpers.hardware import detect, limit_heap_growth
 
     if colab.prepare():
         raise CourseError("Restart the runtime (Runtime → Restart session), then run the setup cell again.")
+    reachable, why = hub_status()
+    if not reachable:  # the libraries then read their cache at once, instead of waiting for the Hub on every call
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import set_seed
+
+    from helpers.bundled import describe
+    from helpers.checkpoints import default_checkpoint
+    from helpers.hardware import detect, limit_heap_growth
+    from helpers.hfcache import fill_cache
+
     quiet_libraries()
     set_seed(seed)
     try:
@@ -73,12 +81,13 @@ def setup(seed: int = 42) -> None:
         pass
     print(" · ".join(f"{name} {version}" for name, version in versions().items()))
     bundle = describe()  # COURSE_BUNDLE: checked against its SHA256SUMS first, a damaged file named in one line
-    reachable, why = hub_status()
+    cache = fill_cache()  # the Hub's all-MiniLM-L6-v2 and the GLUE metric, where from_pretrained and evaluate.load look
     hardware = detect()
     if hardware.small:
         limit_heap_growth()
     print(f"{hardware} · profile {get_profile().name} · training default {default_checkpoint(True, hardware.gpu)}")
     print(f"Hub: {'online' if reachable else 'offline, ' + why} · outputs: {output_dir()}")
+    print(cache)
     if bundle:
         print(f"Bundle: {bundle}")
     if colab.on_colab() and not hardware.gpu:

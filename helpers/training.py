@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, replace
 
 from helpers.errors import CourseError
 from helpers.profile import get_profile
-from helpers.tokens import MAX_LENGTH
+from helpers.measure import MAX_LENGTH
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 MAX_EPOCHS = 100  # beyond this a run only overfits, for hours

@@ -83,6 +83,40 @@ class TrainingControls:
         display(w.VBox([self.checkpoint, self.epochs, self.learning_rate, self.batch_size, self.cost, self.notice]))
 
 
+class Choice(w.VBox):
+    """A checkpoint dropdown and an epochs slider; `value` reads them, and a notice shows a change not used yet (lesson 4)."""
+
+    def __init__(self, checkpoint: str, epochs: int):
+        from helpers.checkpoints import loadable
+
+        names = [name for name in REGISTRY if loadable(name)] or [checkpoint]
+        self.checkpoint = w.Dropdown(options=sorted({*names, checkpoint}), value=checkpoint, description="checkpoint", style=WIDE)
+        self.epochs = w.IntSlider(value=epochs, min=1, max=10, description="epochs", style=WIDE)
+        missing = [name for name in REGISTRY if name not in names]
+        why = w.HTML(f"Not offered: {', '.join(missing)} (not in the Hugging Face cache, and the Hub does not answer)." if missing else "")
+        self.notice, self.read = w.HTML(), None
+        super().__init__(children=[self.checkpoint, self.epochs, why, self.notice])
+        for control in (self.checkpoint, self.epochs):
+            control.observe(self._changed, names="value")
+
+    @property
+    def value(self) -> tuple[str, int]:
+        """(checkpoint, epochs) as the widgets show them now; the cells below use these (lesson 4)."""
+        self.read, self.notice.value = (self.checkpoint.value, self.epochs.value), ""
+        return self.read
+
+    def _changed(self, change) -> None:
+        now = (self.checkpoint.value, self.epochs.value)
+        self.notice.value = "" if self.read is None or now == self.read else (
+            "⚠ Changed, and <b>not used yet</b>: run the cells from <code>checkpoint, epochs = choice.value</code> down "
+            "(Run → Run Selected Cell and All Below).")
+
+
+def choose(checkpoint: str, epochs: int) -> Choice:
+    """Widgets to pick the checkpoint and the epochs, starting from the parameters (lesson 4)."""
+    return Choice(checkpoint, epochs)
+
+
 class RunPicker(w.VBox):
     """A dropdown of saved runs, and a notice while the run picked is not the one the cells below use (lesson 5)."""
 

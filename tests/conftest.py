@@ -91,7 +91,7 @@ SAMPLE_SIZES = {"train": 60, "validation": 20, "test": 10}  # unlike the shipped
 @pytest.fixture(scope="module")
 def room(tmp_path_factory):
     """A bundle a lesson can train on: 60, 20 and 10 pairs of the shipped sample as a GLUE folder, and the packaged checkpoint."""
-    from helpers import bundle
+    from tools import bundle
     from helpers.checkpoints import PACKAGED_CHECKPOINT
     from helpers.data import read_sample
 

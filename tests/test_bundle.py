@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 import helpers
-from helpers import CourseError, bundle, bundled, checkpoints, data, metrics, preflight
+from helpers import CourseError, bundled, checkpoints, data, metrics, preflight
 from helpers.bundled import METRIC, SUMS
 from helpers.checkpoints import PACKAGED_CHECKPOINT, SEED_CHECKPOINT, default_checkpoint, resolve
 from helpers.data import choose_source, read_glue_folder, read_sample
 from helpers.metrics import LOCAL_METRIC, metric_source
+from tools import bundle
 
 AGAIN = "copy the bundle again from the instructor's drive"
 ONLY_PACKAGED = ["--checkpoint", PACKAGED_CHECKPOINT]
@@ -221,7 +222,7 @@ def test_wheels_are_the_pinned_libraries_jupyterlab_and_the_build_backend(tmp_pa
         specs = ["torch==2.13.0", 'jupyterlab==4.6.6; extra == "lab"', 'pytest==9.2.0; extra == "test"']
         installed.setattr(bundle.importlib.metadata, "requires", lambda name: specs)
         assert bundle.requirements() == ["torch==2.13.0", "jupyterlab==4.6.6"]
-    from helpers import install
+    from tools import install
 
     ran = []
     monkeypatch.setattr(bundle.subprocess, "run", lambda command, **kw: ran.append(command) or subprocess.CompletedProcess([], 0))

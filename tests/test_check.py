@@ -65,7 +65,7 @@ def test_exercise_2_2_runs_the_learners_function(tokenizer):
 @pytest.fixture(scope="module")
 def examples(raw, tokenizer):
     from helpers.recipe import tokenize_dataset
-    from helpers.tokens import model_inputs
+    from helpers.measure import model_inputs
 
     return model_inputs(tokenize_dataset(raw, tokenizer)["validation"], tokenizer)
 
@@ -73,7 +73,7 @@ def examples(raw, tokenizer):
 def test_exercise_3_1_wants_the_pad_share_of_sorted_batches(examples, tokenizer):
     from transformers import DataCollatorWithPadding
 
-    from helpers.tokens import batches, pad_share
+    from helpers.measure import batches, pad_share
 
     collator = DataCollatorWithPadding(tokenizer=tokenizer)
     ordered = sorted(examples, key=lambda example: len(example["input_ids"]))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import install
-from helpers.install import CPU_INDEX, Machine, commands, pip_settings, torch_pin, uv_options
+from tools import install
+from tools.install import CPU_INDEX, Machine, commands, pip_settings, torch_pin, uv_options
 
 ROOT_COURSE = ["--editable", ".[lab]"]
 PIP = ["install", "--quiet"]
@@ -98,7 +98,7 @@ def test_the_command_runs_before_anything_is_installed(tmp_path):
     """A bare Python (no torch, no transformers) can run it: the Makefile calls it first thing in a new .venv."""
     bare = tmp_path / "bare"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
-    done = subprocess.run([str(bare / "bin" / "python"), "-m", "helpers.install", "--dry-run", "--extras", "lab,test"],
+    done = subprocess.run([str(bare / "bin" / "python"), "-m", "tools.install", "--dry-run", "--extras", "lab,test"],
                           capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "TORCH_INDEX": "pypi"},
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr

@@ -5,8 +5,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import tokens
-from helpers.tokens import Timing, difference, time_interleaved, verdict
+from helpers import measure
+from helpers.measure import Timing, difference, time_interleaved, verdict
 
 LESSONS = Path(__file__).parent.parent / "notebooks"
 
@@ -76,7 +76,7 @@ def test_steps_take_turns_one_by_one_and_add_up(monkeypatch):
 def test_forward_steps_warm_up_each_shape_then_run_one_batch_each():
     import torch
 
-    from helpers.tokens import forward_steps
+    from helpers.measure import forward_steps
 
     class Model:  # records the shapes it is given, and whether gradients were on
         seen, grad = [], []
@@ -125,7 +125,7 @@ def tokenizer():
 def test_lesson_3_fixed_padding_pads_every_pair_to_128(tokenizer):
     from transformers import DataCollatorWithPadding
 
-    from helpers.tokens import batches, pad_share
+    from helpers.measure import batches, pad_share
 
     space = {}
     exec(lesson_cell("03_pad.ipynb", "PROFILE = get_profile()"), space)  # the lesson's parameters

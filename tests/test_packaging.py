@@ -43,7 +43,7 @@ def test_every_import_is_declared_in_pyproject():
 
 def test_conda_and_binder_install_the_project_itself():
     conda = (ROOT / "environment.yml").read_text()
-    assert "python -m helpers.install --extras lab,test" in conda and "torch" not in conda.split("dependencies:")[1]
+    assert "python -m tools.install --extras lab,test" in conda and "torch" not in conda.split("dependencies:")[1]
     assert 'pip install --no-cache-dir --editable ".[lab]"' in (ROOT / "binder" / "postBuild").read_text()
 
 
@@ -121,6 +121,54 @@ def test_helpers_import_nothing_from_tools_and_no_two_modules_import_each_other(
 
     cycles = sorted(name for name in modules if reaches(name, name))
     assert not cycles, f"modules that import themselves through others: {cycles}"
+
+
+MOVED_TO_TOOLS = ("install.py", "bundle.py")  # the installer and the bundle builder: tools/, never the learners' package
+OLD_COMMAND = re.compile(r"helpers\.(install|bundle)\b")  # their command lines' old names (helpers.bundled is another module)
+
+
+def imports_anywhere(tree: ast.AST) -> set[str]:
+    """Every module a parsed file imports, in functions too; a relative import as its dots and name."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names.add("." * node.level + (node.module or ""))
+    return names
+
+
+def imports_at_import_time(tree: ast.Module) -> set[str]:
+    """The modules a file imports when it is imported: its top level, inside `if` and `try` too, not inside functions."""
+    names, nodes = set(), list(tree.body)
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= imports_anywhere(node)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            nodes += ast.iter_child_nodes(node)
+    return names
+
+
+def test_the_installer_and_the_bundle_builder_live_in_tools_not_in_helpers():
+    """helpers/ is what learners import: it holds neither command, names neither by its old name, imports nothing of tools/."""
+    found = []
+    for path in sorted((ROOT / "helpers").rglob("*.py")):
+        tree, where = ast.parse(path.read_text(encoding="utf-8")), path.relative_to(ROOT)
+        if path.name in MOVED_TO_TOOLS:
+            found.append(f"{where}: belongs in tools/")
+        found += [f"{where} imports {name}" for name in sorted(imports_anywhere(tree)) if name.split(".")[0] == "tools"]
+        found += [f"{where} names {node.value!r}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and OLD_COMMAND.search(node.value)]
+    assert not found, found
+    assert all((ROOT / "tools" / name).is_file() for name in MOVED_TO_TOOLS)
+
+
+def test_the_installer_imports_the_standard_library_only():
+    """`python -m tools.install` runs in a bare Python, before anything is installed: tools/__init__.py is imported with it."""
+    for path in (ROOT / "tools" / "__init__.py", ROOT / "tools" / "install.py"):
+        names = imports_at_import_time(ast.parse(path.read_text(encoding="utf-8")))
+        assert not [n for n in names if n.split(".")[0] not in sys.stdlib_module_names], (path.name, sorted(names))
 
 
 @pytest.mark.parametrize("folder", ["helpers", "tools", "tests", "notebooks", "benchmarks", "binder", "docs"])

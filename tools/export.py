@@ -50,11 +50,56 @@ def split_imports(code: str) -> tuple[list[str], str]:
     return imports, rest
 
 
+def defined_names(code: str) -> set[str]:
+    """The functions, classes and variables a cell defines at its top level."""
+    names = set()
+    for node in ast.parse(code).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+def without_own_names(line: str, own: set[str]) -> str | None:
+    """An import line less the names the generated module defines itself (a lesson's `from helpers import load_mrpc`)."""
+    node = ast.parse(line).body[0]
+    if not (isinstance(node, ast.ImportFrom) and node.module in ("helpers", "helpers.recipe")):
+        return line
+    kept = [alias for alias in node.names if (alias.asname or alias.name) not in own]
+    if not kept:
+        return None
+    return f"from {node.module} import " + ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in kept)
+
+
+def free_names(code: str) -> set[str]:
+    """The names a cell uses without defining or importing them itself (builtins aside)."""
+    import builtins
+
+    bound, used = set(), set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return used - bound - set(dir(builtins))
+
+
 def generate(notebooks: Path = NOTEBOOKS) -> str:
     """The text of the generated module."""
+    cells = exported_cells(notebooks)
+    own = set().union(*(defined_names(code) for _, _, code in cells)) if cells else set()
     imports, pieces = [], []
-    for name, title, code in exported_cells(notebooks):
+    for name, title, code in cells:
         cell_imports, rest = split_imports(code)
+        cell_imports = [kept for line in cell_imports if (kept := without_own_names(line, own))]
         imports += [line for line in cell_imports if line not in imports]
         pieces.append(f"# From {title} (notebooks/{name})\n{rest}")
     ordered = sorted(imports, key=lambda line: (import_group(line), line.startswith("from"), line))

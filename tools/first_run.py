@@ -52,7 +52,7 @@ def cold(scratch: Path, installer: str) -> dict[str, str]:
 
 
 def main(argv=None) -> None:
-    from helpers.bundle import write_wheels
+    from tools.bundle import write_wheels
     from helpers.hardware import describe_device
 
     parser = argparse.ArgumentParser(prog="python -m tools.first_run", description=__doc__.splitlines()[0])

@@ -35,7 +35,7 @@ def epoch_batches(source: str | None, batch_size: int = 32, pairs: int | None = 
 
     from helpers.checkpoints import checkpoint_path
     from helpers.recipe import load_mrpc, tokenize_dataset
-    from helpers.tokens import batches, model_inputs
+    from helpers.measure import batches, model_inputs
 
     tokenizer = AutoTokenizer.from_pretrained(checkpoint_path(checkpoint))
     train = tokenize_dataset(load_mrpc(source, "full"), tokenizer)["train"]

@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from helpers.colab import canonical
-from helpers.install import installer, this_machine, usable_torch_index, uses_uv
+from tools.install import installer, this_machine, usable_torch_index, uses_uv
 from tools import TEST_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def install(venv: Path, log) -> tuple[bool, str]:
     python = str(venv / "bin" / "python")
     index, why = usable_torch_index(this_machine())
     torch_from = f"torch from {index or 'PyPI'}, because {why}"
-    install = installer(python)  # helpers.install's: uv where it is, told pip's settings here; pip otherwise
+    install = installer(python)  # tools.install's: uv where it is, told pip's settings here; pip otherwise
     steps = [[sys.executable, "-m", "venv", str(venv)]]
     if not uses_uv():
         steps.append(install + ["--upgrade", "pip"])

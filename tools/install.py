@@ -1,4 +1,4 @@
-"""python -m helpers.install: install the course into this Python with the torch build that suits the machine.
+"""python -m tools.install: install the course into this Python with the torch build that suits the machine.
 
 `make lab` and `make test` run it in `.venv`. It uses the standard library only, so it runs before anything is installed.
 
@@ -223,7 +223,7 @@ def fits(bundle: Path) -> bool:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.install", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.install", description=__doc__.splitlines()[0])
     parser.add_argument("--extras", default="lab", help="the course's extras to install: lab (default), or lab,test")
     parser.add_argument("--dry-run", action="store_true", help="print the install commands, run nothing")
     args = parser.parse_args(argv)

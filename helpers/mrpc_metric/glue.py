@@ -1,4 +1,4 @@
-"""GLUE MRPC metric (accuracy and F1 of the `equivalent` class) as a local `evaluate` module, for use without the Hub."""
+"""GLUE's metric for MRPC (accuracy, and F1 of `equivalent`), as `evaluate.load("glue", "mrpc")` computes it, for use offline."""
 
 import datasets
 import evaluate
@@ -16,8 +16,10 @@ Returns:
 _CITATION = "Wang et al., GLUE: A Multi-Task Benchmark and Analysis Platform for Natural Language Understanding, ICLR 2019."
 
 
-class MrpcMetric(evaluate.Metric):
+class Glue(evaluate.Metric):
     def _info(self):
+        if self.config_name != "mrpc":  # the Hub's module computes every GLUE task; the course ships MRPC's only
+            raise KeyError(f"The course's offline copy of the GLUE metric has the configuration 'mrpc' only, not {self.config_name!r}.")
         return evaluate.MetricInfo(
             description=_DESCRIPTION,
             citation=_CITATION,

@@ -1,4 +1,4 @@
-"""python -m helpers.bundle: build an offline bundle for a workshop room (data, checkpoints, metric, wheels), or verify one.
+"""python -m tools.bundle: build an offline bundle for a workshop room (data, checkpoints, metric, wheels), or verify one.
 
 The instructor builds it once on a machine with network; learners set COURSE_BUNDLE to its folder and never need the Hub.
 """
@@ -44,7 +44,7 @@ Use it: set one variable before starting JupyterLab or `python -m helpers.train`
     export COURSE_BUNDLE=/path/to/this/folder
 
 Each lesson's first cell checks every file against `SHA256SUMS` and names a damaged one. Check it yourself with
-`python -m helpers.bundle verify /path/to/this/folder`, or `sha256sum -c SHA256SUMS` in this folder.
+`python -m tools.bundle verify /path/to/this/folder` in the course's folder, or `sha256sum -c SHA256SUMS` in this one.
 """
 WHEELS = """
 `wheels/` holds the course's libraries for Python {python} on {platform} only: they match the machine that built the bundle.
@@ -177,7 +177,7 @@ def requirements() -> list[str]:
 
 def write_wheels(folder: Path) -> dict:
     """`pip download` of the course's requirements, torch's build chosen as `make lab` chooses it (workshops)."""
-    from helpers.install import this_machine, usable_torch_index
+    from tools.install import this_machine, usable_torch_index
 
     index, _ = usable_torch_index(this_machine())  # TORCH_INDEX, or the CPU build for a room of CPU laptops
     wanted = requirements()  # from pyproject.toml in a checkout, else from the installed course's metadata
@@ -258,7 +258,7 @@ def report(out: Path, seconds: float) -> None:
 
 def parse(argv=None) -> argparse.Namespace:
     """The command line: build OUT [options], or verify PATH (workshops)."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.bundle", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bundle", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     made = commands.add_parser("build", help="write a bundle folder OUT (for a USB stick or a shared drive)")
     made.add_argument("out", type=Path, help="the folder to write; an older bundle there is replaced")
