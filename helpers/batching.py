@@ -1,11 +1,11 @@
-"""Length-grouped batches in a random order: the sampler of lesson 4's `CourseTrainer`."""
+"""Length-grouped batches in a random order: the sampler of lesson 5's `CourseTrainer`."""
 
 import torch
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
 
 class ShuffledLengthGroups(torch.utils.data.Sampler):
-    """Batches of pairs of similar length, grouped as transformers groups them, in a new random order each epoch (lesson 4).
+    """Batches of pairs of similar length, grouped as transformers groups them, in a new random order each epoch (lesson 5).
 
     transformers' own `group_by_length` sorts each block of about 900 pairs from the longest to the shortest, so the
     model sweeps from long pairs to short ones four times an epoch; on MRPC that ordering made fine-tuning unsteady.

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from helpers.errors import CourseError
 
 SUMS, MANIFEST = "SHA256SUMS", "bundle.json"
-DATA, CHECKPOINTS, METRIC = "data/MRPC", "checkpoints", "metric/mrpc_metric.py"  # where a bundle keeps each part
+DATA, CHECKPOINTS = "data/MRPC", "checkpoints"  # where a bundle keeps each part (it holds no code: the course ships its own)
 AGAIN = "copy the bundle again from the instructor's drive"
 SUM_LINE = re.compile(r"([0-9a-f]{64}) [ *](\S.*)")  # sha256sum's format: digest, two spaces (or " *"), relative path
 _WHOLE: dict[str, int] = {}  # bundles found whole in this process, and how many files each holds
@@ -89,17 +89,12 @@ def bundled_checkpoint(name: str) -> Path | None:
     return folder / CHECKPOINTS / name if folder and (folder / CHECKPOINTS / name).is_dir() else None
 
 
-def bundled_metric() -> Path | None:
-    """The bundle's GLUE MRPC metric module, for `evaluate.load`, when COURSE_BUNDLE is set (workshops)."""
-    folder = bundle_dir()
-    return folder / METRIC if folder else None
-
 
 def describe() -> str | None:
     """One line naming the bundle in use and what it holds, once it is checked; None without COURSE_BUNDLE (workshops)."""
     folder = bundle_dir()
     if folder is None:
         return None
-    names = sorted(p.name for p in (folder / CHECKPOINTS).iterdir() if p.is_dir()) if (folder / CHECKPOINTS).is_dir() else []
-    return (f"{folder}, whole ({_WHOLE[str(folder)]} files match its {SUMS}): the data, the metric"
+    names = sorted(p.parent.relative_to(folder / CHECKPOINTS).as_posix() for p in (folder / CHECKPOINTS).rglob("config.json"))
+    return (f"{folder}, whole ({_WHOLE[str(folder)]} files match its {SUMS}): the data"
             f"{' and ' + ', '.join(names) if names else ''} come from it")

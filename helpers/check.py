@@ -11,7 +11,7 @@ TOLERANCE = 0.005  # shares and scores count as right within half a percentage p
 
 @dataclass(frozen=True)
 class Verdict:
-    """A check's answer: right or not, and the line the learner reads (lessons 1 to 6)."""
+    """A check's answer: right or not, and the line the learner reads (lessons 1 to 7)."""
 
     right: bool
     line: str
@@ -23,7 +23,7 @@ class Verdict:
         return self.line
 
     def must_be_right(self) -> "Verdict":
-        """The verdict itself, or an AssertionError when it is wrong: the solutions notebooks fail the tests then (lessons 1 to 6)."""
+        """The verdict itself, or an AssertionError when it is wrong: the solutions notebooks fail the tests then (lessons 1 to 7)."""
         if not self.right:
             raise AssertionError(self.line)
         return self
@@ -38,19 +38,19 @@ def _wrong(problem: str, hint: str) -> Verdict:
 
 
 def _missing(*answers) -> Verdict | None:
-    """A verdict asking for the answer when any of `answers` is still None, else None (lessons 1 to 6)."""
+    """A verdict asking for the answer when any of `answers` is still None, else None (lessons 1 to 7)."""
     if any(answer is None or answer is ... for answer in answers):
         return Verdict(False, "Write your answer in place of None in this cell, then run it again.")
     return None
 
 
 def _first(*verdicts: Verdict | None) -> Verdict | None:
-    """The first verdict that is not None (a wrong Verdict is false, so `or` would skip it) (lessons 1 to 6)."""
+    """The first verdict that is not None (a wrong Verdict is false, so `or` would skip it) (lessons 1 to 7)."""
     return next((verdict for verdict in verdicts if verdict is not None), None)
 
 
 def _not_a_number(answer) -> Verdict | None:
-    """A verdict asking for a number when `answer` is not one (a string, a list), else None (lessons 1 to 6)."""
+    """A verdict asking for a number when `answer` is not one (a string, a list), else None (lessons 1 to 7)."""
     import numbers
 
     if isinstance(answer, numbers.Number) and not isinstance(answer, bool):
@@ -184,8 +184,8 @@ def exercise_4_1(trainer, answer) -> Verdict:
     return _wrong(f"that is too {'high' if answer > right else 'low'}.", "training pairs ÷ BATCH_SIZE, rounded up, × EPOCHS.")
 
 
-def exercise_5_3(references, predictions, precision, recall) -> Verdict:
-    """Precision and recall of `equivalent` (label 1), from the labels and the model's predictions (lesson 5)."""
+def exercise_6_3(references, predictions, precision, recall) -> Verdict:
+    """Precision and recall of `equivalent` (label 1), from the labels and the model's predictions (lesson 6)."""
     if (missing := _first(_missing(precision, recall), _not_a_number(precision), _not_a_number(recall))) is not None:
         return missing
     pairs = list(zip(map(int, references), map(int, predictions)))
@@ -212,7 +212,7 @@ def exercise_5_3(references, predictions, precision, recall) -> Verdict:
 
 
 def _tiny_classifier():
-    """A tiny BERT without dropout, the same weights every call: gradients that depend only on the batches (lesson 6)."""
+    """A tiny BERT without dropout, the same weights every call: gradients that depend only on the batches (lesson 7)."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
@@ -234,8 +234,8 @@ def _weights_after(step, batch_groups) -> "torch.Tensor":
     return torch.cat([p.detach().flatten() for p in model.parameters()])
 
 
-def exercise_6_1(accumulated_step) -> Verdict:
-    """A step over several batches that moves the weights as one step over all their pairs at once would (lesson 6)."""
+def exercise_7_1(accumulated_step) -> Verdict:
+    """A step over several batches that moves the weights as one step over all their pairs at once would (lesson 7)."""
     import torch
 
     if (missing := _missing(accumulated_step)) is not None:

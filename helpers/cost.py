@@ -1,4 +1,4 @@
-"""What a training run costs on this machine: minutes, as a range, from a short measured warm-up, and memory (lesson 4).
+"""What a training run costs on this machine: minutes, as a range, from a short measured warm-up, and memory (lesson 5).
 
 The warm-up trains a model of the packaged checkpoint's shape (random weights: nothing to download) for a few steps at
 the chosen batch size, length and precision. Other checkpoints are scaled from it by their arithmetic per token, so a
@@ -18,7 +18,7 @@ TIMED_STEPS = (3, 6)  # measured training steps, at least and at most, after one
 TIMING_BUDGET = 5.0  # seconds of measuring, past the least number of steps
 TOKENS_PER_WORD = 1.2  # WordPiece tokens per word in MRPC's news sentences
 SPECIAL_TOKENS = 3  # [CLS] first [SEP] second [SEP]
-EVAL_BATCH_SIZE = 64  # lesson 4's per_device_eval_batch_size
+EVAL_BATCH_SIZE = 64  # lesson 5's per_device_eval_batch_size
 FORWARD_SHARE = 1 / 3  # a forward pass (evaluation) costs about a third of a forward and backward pass
 SAVE_BYTES_PER_PARAMETER = 12  # each epoch's checkpoint: the weights and AdamW's two moments, 4 bytes each
 SAVE_BYTES_PER_SECOND = 200e6  # a laptop disk, with the serialisation on top
@@ -29,7 +29,7 @@ ACTIVATION_BYTES = 120  # bytes kept for the backward pass per token, layer and 
 
 @dataclass(frozen=True)
 class Cost:
-    """A run's estimated minutes (most likely, and a range) and peak memory in GB (lesson 4)."""
+    """A run's estimated minutes (most likely, and a range) and peak memory in GB (lesson 5)."""
 
     minutes: float
     low: float
@@ -41,24 +41,24 @@ class Cost:
 
 
 def minutes(value: float) -> str:
-    """Minutes as a person says them: "40 s" below one minute, "12 min" above (lesson 4)."""
+    """Minutes as a person says them: "40 s" below one minute, "12 min" above (lesson 5)."""
     return f"{value * 60:.0f} s" if value < 1 else f"{value:.0f} min"
 
 
 def arithmetic_per_token(checkpoint: Checkpoint) -> float:
-    """Multiply-adds per token of one pass through the layers: 4·hidden² for attention and 8·hidden² for the MLP (lesson 4)."""
+    """Multiply-adds per token of one pass through the layers: 4·hidden² for attention and 8·hidden² for the MLP (lesson 5)."""
     return 12 * checkpoint.layers * checkpoint.hidden ** 2
 
 
 def pair_tokens(raw, split: str) -> list[int]:
-    """About how many tokens each pair of a split becomes, from its words: nothing to load (lesson 4)."""
+    """About how many tokens each pair of a split becomes, from its words: nothing to load (lesson 5)."""
     from helpers.plots import pair_lengths
 
     return [SPECIAL_TOKENS + round(TOKENS_PER_WORD * words) for words in pair_lengths(raw, split)]
 
 
 def padded_tokens(lengths: list[int], batch_size: int, grouped: bool, multiple: int | None, max_length: int) -> int:
-    """The tokens an epoch's batches hold once padded, pad tokens included: what the model computes on (lesson 4)."""
+    """The tokens an epoch's batches hold once padded, pad tokens included: what the model computes on (lesson 5)."""
     lengths = [min(n, max_length) for n in lengths]
     order = sorted(lengths, reverse=True) if grouped else random.Random(42).sample(lengths, len(lengths))
     total = 0
@@ -75,14 +75,14 @@ def padded_tokens(lengths: list[int], batch_size: int, grouped: bool, multiple: 
 def step_seconds(batch_size: int, tokens: int, precision: str, dropout: float | None = None,
                  freeze_embeddings: bool = False, most: int = TIMED_STEPS[1]) -> tuple[float, ...]:
     """Seconds of each of 3 to 6 training steps (forward, backward, AdamW), never more than `most` (a run's own steps), of a
-    packaged-checkpoint-shaped model (lesson 4)."""
+    packaged-checkpoint-shaped model (lesson 5)."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
     shape = REGISTRY[PACKAGED_CHECKPOINT]
     config = BertConfig(hidden_size=shape.hidden, num_hidden_layers=shape.layers, num_attention_heads=shape.hidden // 64,
                         intermediate_size=4 * shape.hidden, num_labels=2)
-    if dropout is not None:  # as lesson 4's load_model sets it
+    if dropout is not None:  # as lesson 5's load_model sets it
         config.hidden_dropout_prob = config.attention_probs_dropout_prob = dropout
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = BertForSequenceClassification(config).to(device).train()
@@ -112,7 +112,7 @@ def step_seconds(batch_size: int, tokens: int, precision: str, dropout: float | 
 
 
 def estimate(settings, train_lengths: list[int], eval_lengths: list[int]) -> Cost:
-    """Minutes and memory of a run of these settings on pairs of these token lengths, measured here (lesson 4)."""
+    """Minutes and memory of a run of these settings on pairs of these token lengths, measured here (lesson 5)."""
     checkpoint = REGISTRY.get(settings.checkpoint, REGISTRY["bert-base-uncased"])  # a saved folder: priced as BERT base
     group, multiple, longest = settings.group_by_length, settings.pad_to_multiple_of, settings.max_length
     train_tokens = padded_tokens(train_lengths, settings.batch_size, group, multiple, longest)

@@ -181,7 +181,7 @@ def read_sample(folder: Path = SAMPLE_DIR) -> dict[str, dict[str, list]]:
 
 
 def check_pairs(dataset: DatasetDict) -> None:
-    """Refuse training pairs that all have an empty sentence, and say in one line how many pairs have one (lesson 4)."""
+    """Refuse training pairs that all have an empty sentence, and say in one line how many pairs have one (lesson 5)."""
     counts = {}  # split's name -> (pairs with an empty sentence, pairs)
     for split, name in (("train", "training"), ("validation", "validation")):
         pairs = zip(dataset[split]["sentence1"], dataset[split]["sentence2"])

@@ -1,4 +1,4 @@
-"""Lesson 5's analyses: predictions, a confusion matrix, confident mistakes, one pair at a time."""
+"""Lesson 6's analyses: predictions, a confusion matrix, confident mistakes, one pair at a time."""
 
 import numpy as np
 

@@ -9,7 +9,7 @@ BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}  # CPUs that compute in bfloat16 na
 
 @dataclass(frozen=True)
 class Hardware:
-    """The facts the course's defaults depend on (lesson 4)."""
+    """The facts the course's defaults depend on (lesson 5)."""
 
     kind: str  # "cuda", "mps" or "cpu"
     name: str  # the GPU's or the CPU's name
@@ -22,12 +22,12 @@ class Hardware:
 
     @property
     def small(self) -> bool:
-        """A CPU machine with little memory, such as Binder's 2 GB (lesson 4)."""
+        """A CPU machine with little memory, such as Binder's 2 GB (lesson 5)."""
         return not self.gpu and self.memory_gb < SMALL_MEMORY_GB
 
     @property
     def precision(self) -> str:
-        """bf16 where the device supports it natively, else fp16 on CUDA and fp32 elsewhere (lesson 4)."""
+        """bf16 where the device supports it natively, else fp16 on CUDA and fp32 elsewhere (lesson 5)."""
         if self.kind == "cuda":
             return "bf16" if self.bf16 else "fp16"
         return "bf16" if self.kind == "cpu" and self.bf16 else "fp32"
@@ -41,7 +41,7 @@ SMALL_MEMORY_GB = 4.0  # Binder gives 2 GB: below this, the CPU defaults train i
 
 
 def ram_gb(environ=os.environ, limit_files=CGROUP_LIMITS) -> float:
-    """Memory this process may use, in GB: the machine's, or less where a container or MEM_LIMIT caps it (lesson 4)."""
+    """Memory this process may use, in GB: the machine's, or less where a container or MEM_LIMIT caps it (lesson 5)."""
     limits = []
     try:
         limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
@@ -58,7 +58,7 @@ def ram_gb(environ=os.environ, limit_files=CGROUP_LIMITS) -> float:
 
 
 def limit_heap_growth() -> None:
-    """Hand large freed blocks back to the system at once, so a small machine's training peak stays low (lesson 4)."""
+    """Hand large freed blocks back to the system at once, so a small machine's training peak stays low (lesson 5)."""
     import ctypes
     import sys
 
@@ -70,7 +70,7 @@ def limit_heap_growth() -> None:
 
 
 def cpuinfo(field: str) -> str | None:
-    """The first value of a field of /proc/cpuinfo, where there is one (lesson 4)."""
+    """The first value of a field of /proc/cpuinfo, where there is one (lesson 5)."""
     try:
         with open("/proc/cpuinfo") as handle:
             return next((line.split(":", 1)[1].strip() for line in handle if line.startswith(field)), None)
@@ -79,17 +79,17 @@ def cpuinfo(field: str) -> str | None:
 
 
 def cpu_flags() -> set[str]:
-    """The processor's feature flags (lesson 4)."""
+    """The processor's feature flags (lesson 5)."""
     return set((cpuinfo("flags") or "").split())
 
 
 def cpu_name() -> str:
-    """The processor's model name and core count (lesson 4)."""
+    """The processor's model name and core count (lesson 5)."""
     return f"{cpuinfo('model name') or platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
 def detect(torch=None, environ=os.environ) -> Hardware:
-    """Detect CUDA, then Apple MPS, else the CPU; `torch` can be a stand-in for tests (lesson 4).
+    """Detect CUDA, then Apple MPS, else the CPU; `torch` can be a stand-in for tests (lesson 5).
 
     Processes started together (torchrun, accelerate launch) need a GPU each: with more processes on this machine than
     CUDA GPUs, or several on Apple's one GPU, every process computes on the CPU instead, and all agree on it."""
@@ -106,7 +106,7 @@ def detect(torch=None, environ=os.environ) -> Hardware:
 
 
 def has_gpu() -> bool:
-    """Whether a GPU (CUDA or Apple MPS) is there to train on (lesson 4)."""
+    """Whether a GPU (CUDA or Apple MPS) is there to train on (lesson 5)."""
     return detect().gpu
 
 

@@ -58,7 +58,12 @@ class StepProgress(NotebookProgressCallback):
 
 
 def show_training(trainer) -> None:
-    """In a notebook: transformers' progress bar counting the steps done, and the loss curves drawn live (lessons 4 and 5)."""
-    if trainer.pop_callback(NotebookProgressCallback):  # in a notebook (a script shows a text bar instead)
-        trainer.add_callback(StepProgress)
+    """A progress bar counting the steps done (the course quiets transformers' logs, which would print dicts instead), and
+    in a notebook the loss curves drawn live (lessons 4 and 5)."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+    from transformers.utils.import_utils import is_in_notebook
+
+    for callback in (PrinterCallback, ProgressCallback, NotebookProgressCallback):
+        trainer.pop_callback(callback)
+    trainer.add_callback(StepProgress if is_in_notebook() else ProgressCallback)
     trainer.add_callback(LiveCurves())

@@ -1,6 +1,6 @@
-"""python -m helpers.loop: lesson 6's hand-written training loop as one command, with the same options as helpers.train.
+"""python -m helpers.loop: lesson 7's hand-written training loop as one command, with the same options as helpers.train.
 
-The loop is the very code of lesson 6's cells (`accelerate_loop`, exported into helpers/recipe.py). Accelerate runs it
+The loop is the very code of lesson 7's cells (`accelerate_loop`, exported into helpers/recipe.py). Accelerate runs it
 unchanged on one device, under `accelerate launch --num_processes N` and under `torchrun --nproc_per_node=N`; only the
 main process writes the run folder. Unlike the Trainer, it saves no checkpoints on the way, so there is no --resume.
 """
@@ -16,7 +16,7 @@ def run(args) -> None:
     from helpers.train import check_folder, settings_from
 
     if args.resume:
-        raise CourseError("The loop of lesson 6 saves no checkpoints, so it cannot resume: run it again, "
+        raise CourseError("The loop of lesson 7 saves no checkpoints, so it cannot resume: run it again, "
                           "or use python -m helpers.train, which can.")
     settings = settings_from(args).resolved()
     if args.output_dir:

@@ -40,7 +40,7 @@ def plot_padding(results: dict[str, dict]):
 
 
 def pairs_table(frame):
-    """A table of sentences as they are written: whole, aligned left, and a `$` never read as mathematics (lessons 1 and 5)."""
+    """A table of sentences as they are written: whole, aligned left, and a `$` never read as mathematics (lessons 1 and 6)."""
     text = [name for name in frame.columns if frame[name].dtype == object or str(frame[name].dtype).startswith("str")]
     styler = frame.style.set_properties(subset=text, **{"text-align": "left", "white-space": "normal"})
     styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
@@ -50,7 +50,7 @@ def pairs_table(frame):
 
 
 def plot_history(history: list[dict], fig=None, title: str = "Training", steps: int | None = None, epochs: float | None = None):
-    """Training and validation loss by step, and validation accuracy and F1 by epoch (lessons 4 and 5).
+    """Training and validation loss by step, and validation accuracy and F1 by epoch (lessons 4 to 6).
 
     `steps` and `epochs` fix the axes to the whole run, so that a live figure does not rescale as it grows.
     """
@@ -85,7 +85,7 @@ def plot_history(history: list[dict], fig=None, title: str = "Training", steps: 
 
 
 def plot_side_by_side(histories: dict[str, list[dict]], title: str = "Two runs, the same settings"):
-    """The training and validation loss of several runs on one pair of axes, and their validation F1 by epoch (lesson 6)."""
+    """The training and validation loss of several runs on one pair of axes, and their validation F1 by epoch (lesson 7)."""
     from matplotlib.ticker import MaxNLocator
 
     fig, (loss_ax, score_ax) = plt.subplots(1, 2, figsize=(9, 3.4))
@@ -106,7 +106,7 @@ def plot_side_by_side(histories: dict[str, list[dict]], title: str = "Two runs, 
 
 
 def plot_confusion(references, predictions, names):
-    """The confusion matrix of a run's validation predictions (lesson 5)."""
+    """The confusion matrix of a run's validation predictions (lesson 6)."""
     from sklearn.metrics import ConfusionMatrixDisplay
 
     fig, ax = plt.subplots(figsize=(4, 3.5))

@@ -127,7 +127,7 @@ def check_bundle() -> Check:
 
 
 def check_data_and_model() -> tuple[list[Check], object]:
-    """The data source and checkpoint lesson 4 would use, and why; the data, for the timing (lesson 0)."""
+    """The data source and checkpoint lessons 4 and 5 would use, and why; the data, for the timing (lesson 0)."""
     import contextlib
     import io
 
@@ -152,7 +152,7 @@ def check_data_and_model() -> tuple[list[Check], object]:
 
 
 def check_speed_memory_disk(raw, hardware=None, disk_free_gb=None) -> list[Check]:
-    """A timed training step, the time lesson 4 would take, and memory and disk against what it needs (lesson 0)."""
+    """A timed training step, the time lesson 5's training would take, and memory and disk against what it needs (lesson 0)."""
     from helpers.checkpoints import REGISTRY, default_checkpoint
     from helpers.cost import estimate, minutes, pair_tokens
     from helpers.hardware import detect
@@ -164,14 +164,14 @@ def check_speed_memory_disk(raw, hardware=None, disk_free_gb=None) -> list[Check
     started = time.perf_counter()
     cost = estimate(settings, pair_tokens(raw, "train"), pair_tokens(raw, "validation"))
     speed = Check("speed", "ok" if cost.minutes < 60 else "warn",
-                  f"lesson 4 ({settings.checkpoint}, {settings.epochs} epoch{'s' * (settings.epochs > 1)}, batches of {settings.batch_size}, "
+                  f"lesson 5 ({settings.checkpoint}, {settings.epochs} epoch{'s' * (settings.epochs > 1)}, batches of {settings.batch_size}, "
                   f"profile {settings.profile}) would take "
                   f"about {minutes(cost.minutes)}, between {minutes(cost.low)} and {minutes(cost.high)} "
                   f"(measured in {time.perf_counter() - started:.0f} s)"
                   + ("" if cost.minutes < 60 else "; a GPU (Colab's T4) would take minutes"))
-    memory = Check("memory", "ok", f"{hardware.memory_gb:.1f} GB, lesson 4 needs about {cost.gb:.1f} GB")
+    memory = Check("memory", "ok", f"{hardware.memory_gb:.1f} GB, lesson 5 needs about {cost.gb:.1f} GB")
     if hardware.memory_gb < cost.gb:
-        memory = Check("memory", "fail", f"{hardware.memory_gb:.1f} GB, but lesson 4 needs about {cost.gb:.1f} GB: close other "
+        memory = Check("memory", "fail", f"{hardware.memory_gb:.1f} GB, but lesson 5 needs about {cost.gb:.1f} GB: close other "
                                          "programs, or use a machine (or Colab) with more memory.")
     checkpoint = REGISTRY.get(settings.checkpoint)
     needed = DISK_MARGIN_GB + (3 * checkpoint.params_m * 4e6 if checkpoint else 0) / 1e9  # model, checkpoint with AdamW

@@ -25,8 +25,10 @@ PROFILES = {
 }
 
 
-def get_profile(name: str | None = None) -> Profile:
-    """The profile named, or the one COURSE_PROFILE names, `full` by default (lesson 1)."""
+def get_profile(name: "str | Profile | None" = None) -> Profile:
+    """The profile named (or given), or the one COURSE_PROFILE names, `full` by default (lesson 1)."""
+    if isinstance(name, Profile):
+        return name
     name = (name or os.environ.get("COURSE_PROFILE") or "full").strip().lower()
     if name not in PROFILES:
         raise CourseError(f"Unknown COURSE_PROFILE {name!r}: set it to one of {', '.join(PROFILES)}.")

@@ -66,7 +66,7 @@ def compute_metrics(eval_preds):
 # From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
 def load_model(checkpoint, dropout=None, freeze_embeddings=False):
     """A pretrained encoder with a new, randomly initialised two-label classification head (lesson 5)."""
-    with checkpoints.loading_errors(checkpoint):  # a wrong name or folder ends in one sentence that says what to do
+    with checkpoints.loading_errors(checkpoint):  # a wrong name or folder: one sentence that says what to do
         config = AutoConfig.from_pretrained(
             checkpoints.checkpoint_path(checkpoint),  # the Hub id, or the folder that holds the checkpoint here
             num_labels=2,  # not_equivalent (0) or equivalent (1)
@@ -154,7 +154,7 @@ def train_run(settings, run_dir=None, callbacks=(), resume=False):
     with checkpoints.loading_errors(settings.checkpoint):
         tokenizer = AutoTokenizer.from_pretrained(checkpoints.checkpoint_path(settings.checkpoint))
     model = load_model(settings.checkpoint, settings.dropout, settings.freeze_embeddings)
-    run_dir, checkpoint = runs.start_run(settings, raw, model, run_dir, resume)  # resume: the newest whole checkpoint
+    run_dir, checkpoint = runs.start_run(settings, raw, model, run_dir, resume)  # resume: the newest whole one
     tokenized = tokenize_dataset(raw, tokenizer, settings.max_length)
     trainer = make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks)
     trainer.train(resume_from_checkpoint=checkpoint)  # None: from the first step

@@ -28,7 +28,11 @@ def versions() -> dict[str, str]:
 # the library and why. Nothing else is filtered: a deprecation raised by a lesson's or helpers' own call is news, shown
 # to the learner and failing the tests (COURSE_WARNINGS=error, which `make test` sets, makes it an error in kernels too).
 # (message at its start, category, module raising it, why it is filtered)
-THIRD_PARTY_WARNINGS: tuple[tuple[str, type[Warning], str, str], ...] = ()
+THIRD_PARTY_WARNINGS: tuple[tuple[str, type[Warning], str, str], ...] = (
+    ("'pin_memory' argument is set as true but no accelerator is found", UserWarning, "torch.utils.data.dataloader",
+     "torch, about TrainingArguments' default dataloader_pin_memory=True on a machine without a GPU: harmless there, and "
+     "lesson 4 types the Trainer's defaults as the documentation does"),
+)
 
 
 def library_warnings(strict: bool | None = None) -> None:
@@ -56,6 +60,15 @@ def quiet_libraries() -> None:
     library_warnings()
 
 
+def offline_unless_reachable() -> tuple[bool, str]:
+    """Whether the Hub answers; if not, HF_HUB_OFFLINE=1, so that the libraries read their cache at once instead of
+    waiting for the Hub on every call (set before they are imported, which read it then) (lesson 1)."""
+    reachable, why = hub_status()
+    if not reachable:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return reachable, why
+
+
 def setup(seed: int = 42) -> None:
     """Print versions, hardware, profile, Hub access and the course bundle; fill the Hugging Face cache from what the course
     ships; seed everything; quiet the libraries (lesson 1)."""
@@ -63,9 +76,7 @@ def setup(seed: int = 42) -> None:
 
     if colab.prepare():
         raise CourseError("Restart the runtime (Runtime → Restart session), then run the setup cell again.")
-    reachable, why = hub_status()
-    if not reachable:  # the libraries then read their cache at once, instead of waiting for the Hub on every call
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    reachable, why = offline_unless_reachable()
     from transformers import set_seed
 
     from helpers.bundled import describe

@@ -1,4 +1,4 @@
-"""python -m helpers.train (or mrpc-train): lesson 4's training as one command, on the very same helpers.
+"""python -m helpers.train (or mrpc-train): lesson 5's training as one command, on the very same helpers.
 
 Runs unchanged on one device, under `torchrun --nproc_per_node=N` and under `accelerate launch`: the Trainer does the
 data-parallel work, and only the main process writes the run folder. `--resume` continues a run from its last checkpoint.
@@ -16,7 +16,7 @@ OPTIONS = ("checkpoint", "epochs", "learning_rate", "batch_size", "dropout", "fr
 
 
 def parse(argv=None, prog: str = "python -m helpers.train", description: str = __doc__.splitlines()[0]) -> argparse.Namespace:
-    """The command line: lesson 4's widgets as options, plus the run folder and --resume (command line)."""
+    """The command line: lesson 5's widgets as options, plus the run folder and --resume (command line)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--checkpoint", help="a name from the registry, or a saved model folder (default: the course's, for this machine)")
     parser.add_argument("--epochs", type=int, help="passes over the training split (default: 3 on a GPU, 2 on a CPU; 1 in the smoke profile)")
@@ -68,7 +68,7 @@ def check_folder(run_dir: Path, settings, resume: bool) -> None:
     finished, started = (run_dir / "metrics.json").is_file(), any(run_dir.glob("checkpoint-*"))
     if finished:
         raise CourseError(f"{run_dir} holds a finished run{': there is nothing to resume' if resume else ''}: "
-                          "evaluate it in lesson 5, or choose another --output-dir.")
+                          "evaluate it in lesson 6, or choose another --output-dir.")
     if resume and not started:
         raise CourseError(f"There is nothing to resume in {run_dir}: give --output-dir a run folder that holds a checkpoint-* folder.")
     if started and not resume:
@@ -165,10 +165,14 @@ def main(argv=None) -> int:
 
 def handled(work, args: argparse.Namespace, stopped) -> int:
     """Run `work(args)`; a mistake, a failed write or Ctrl-C (`stopped()` says what is left) ends in one line (command line)."""
-    from helpers.session import quiet_libraries
+    from helpers.session import offline_unless_reachable, quiet_libraries
 
+    offline_unless_reachable()
     quiet_libraries()
     try:
+        from helpers.hfcache import fill_cache
+
+        fill_cache()  # lesson 4's compute_metrics calls evaluate.load("glue", "mrpc"): offline, the cache answers
         work(args)
     except CourseError as error:
         say(f"error: {error}")

@@ -13,7 +13,7 @@ MAX_EPOCHS = 100  # beyond this a run only overfits, for hours
 
 @dataclass
 class Settings:
-    """Everything that decides a training run; saved with the run (lesson 4)."""
+    """Everything that decides a training run; saved with the run (lesson 5)."""
 
     checkpoint: str  # a name from helpers.checkpoints.REGISTRY, or a saved model folder
     epochs: int = 3  # passes over the training split
@@ -31,7 +31,7 @@ class Settings:
     freeze_embeddings: bool = False  # keep the pretrained token embeddings as they are: no gradients, no optimizer state
 
     def check(self) -> "Settings":
-        """Refuse settings no run can use, in one sentence each (lesson 4)."""
+        """Refuse settings no run can use, in one sentence each (lesson 5)."""
         if not isinstance(self.epochs, int) or not 1 <= self.epochs <= MAX_EPOCHS:
             raise CourseError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}, not {self.epochs!r}: pick 1 to 10.")
         if not (isinstance(self.learning_rate, (int, float)) and math.isfinite(self.learning_rate) and 0 < self.learning_rate < 1):
@@ -55,14 +55,14 @@ class Settings:
         return asdict(self)
 
     def resolved(self) -> "Settings":
-        """These settings with the data source decided: "hub", "sample" or a GLUE folder's absolute path (lesson 4)."""
+        """These settings with the data source decided: "hub", "sample" or a GLUE folder's absolute path (lesson 5)."""
         from helpers.data import choose_source, glue_folder
 
         source = choose_source(self.source)[0]
         return replace(self, source=source if source in ("hub", "sample") else str(glue_folder(source).resolve()))
 
     def check_steps(self, train_pairs: int, processes: int = 1) -> int:
-        """The optimizer steps of the run, refused when the warm-up would leave none at a non-zero rate (lesson 4)."""
+        """The optimizer steps of the run, refused when the warm-up would leave none at a non-zero rate (lesson 5)."""
         steps = math.ceil(train_pairs / (self.batch_size * processes)) * self.epochs
         if train_pairs < 1 or math.ceil(steps * self.warmup) >= steps:
             raise CourseError(f"{train_pairs} training pairs in batches of {self.batch_size} make {steps} optimizer steps, and a "
@@ -71,7 +71,7 @@ class Settings:
 
 
 def course_defaults(checkpoint: str, profile: str | None = None, source: str | None = None, hardware=None) -> Settings:
-    """The course's settings for a checkpoint, a profile, a data source and this machine: lesson 4's parameters (command line)."""
+    """The course's settings for a checkpoint, a profile, a data source and this machine: lesson 5's parameters (command line)."""
     from helpers.hardware import detect
 
     profile, hardware = get_profile(profile), hardware or detect()

@@ -210,7 +210,7 @@ def estimated(text: str) -> bool:
 
 
 def cost_problems(page, notebook: str) -> list[str]:
-    """Lesson 4: moving the epochs slider changes the cost line, and a notice says the widgets' values are not used yet.
+    """Lesson 5: moving the epochs slider changes the cost line, and a notice says the widgets' values are not used yet.
 
     (The batch size would do as well, but a new one is measured first: half a minute more on a busy 2-core machine.)"""
     cost = page.locator(f"{CURRENT} .widget-html", has_text="Estimated")
@@ -237,7 +237,7 @@ PAIRS = [("Shares of Cobalt rose 4 percent to $ 12.", "A storm hit the coast of 
 
 
 def verdict_problems(page, notebook: str) -> list[str]:
-    """Lesson 5: typing in the pair checker's two text boxes changes its verdict."""
+    """Lesson 6: typing in the pair checker's two text boxes changes its verdict."""
     verdict = page.locator(f"{CURRENT} .widget-html", has_text="probability")
     boxes = page.locator(f"{CURRENT} .widget-textarea textarea")
     if not verdict.count() or boxes.count() < 2:

@@ -32,6 +32,14 @@ def pytest_runtest_setup(item):
     return (yield)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def filled_cache():
+    """The Hugging Face cache holds what the course ships, as helpers.setup() leaves it in every lesson."""
+    from helpers.hfcache import fill_cache
+
+    return fill_cache()
+
+
 @pytest.fixture(autouse=True)
 def offline_course(monkeypatch, tmp_path):
     """Every test starts offline, in the smoke profile, writing under its own folder."""

@@ -8,7 +8,7 @@ from helpers.training import Settings
 
 def result(seconds, accuracy, seed, gpu=None):
     return {"train_runtime": seconds, "eval_accuracy": accuracy, "eval_f1": accuracy + 0.05, "peak_rss_mb": 1000 + seed,
-            "peak_gpu_mb": gpu, "settings": Settings("all-MiniLM-L6-v2", seed=seed).as_dict()}
+            "peak_gpu_mb": gpu, "settings": Settings("sentence-transformers/all-MiniLM-L6-v2", seed=seed).as_dict()}
 
 
 def test_a_recipe_run_with_several_seeds_reports_means_and_spread():
@@ -17,7 +17,7 @@ def test_a_recipe_run_with_several_seeds_reports_means_and_spread():
     assert row["examples_per_s"] == round(3668 * 3 / 110, 1) and row["peak_rss_mb"] == 1044 and row["peak_gpu_mb"] is None
     assert row["settings"]["seed"] == [42, 43, 44] and row["accuracy_runs"] == [0.8, 0.82, 0.84]
     seed = bench.row("seed", [result(330, 0.81, 42)], train_pairs=3668)
-    table = bench.table({"device": "CPU: x", "checkpoint": "all-MiniLM-L6-v2", "train_pairs": 3668, "date": "2026-11-26",
+    table = bench.table({"device": "CPU: x", "checkpoint": "sentence-transformers/all-MiniLM-L6-v2", "train_pairs": 3668, "date": "2026-11-26",
                          "rows": [{**seed, "runs": 3}, row], "speedup": 3.0, "note": "A note."})
     assert "3 seeds" in table and "| 0.820 ± 0.020 | 0.870 ± 0.020 |" in table and table.endswith("A note.")
     assert row["train_s_runs"] == [100, 110, 120] and "| 110 ± 10 s |" in table  # the times' spread, like the scores'
@@ -63,7 +63,7 @@ def test_each_knob_is_timed_with_its_own_batches_and_model(tiny_checkpoint, monk
 
 
 def test_the_course_row_names_dropout_and_frozen_embeddings():
-    settings = {**Settings("all-MiniLM-L6-v2", dropout=0.0, freeze_embeddings=True).as_dict(), "seed": [42]}
+    settings = {**Settings("sentence-transformers/all-MiniLM-L6-v2", dropout=0.0, freeze_embeddings=True).as_dict(), "seed": [42]}
     course = {**bench.row("course", [result(100, 0.8, 42)], 3668), "settings": settings}
     table = bench.table({"device": "CPU: x", "checkpoint": "m", "train_pairs": 3668, "date": "d", "rows": [course], "speedup": 1})
     assert "fp32, no dropout, embeddings frozen |" in table

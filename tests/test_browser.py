@@ -16,14 +16,14 @@ from browser_lab import ROOT, find_chromium, missing_browser, open_notebook, run
 
 from tools.memory import LIMIT_MB
 
-# Seconds for Run All of one lesson: lesson 4, the longest, takes about a minute and a half on a busy 2-core machine.
+# Seconds for Run All of one lesson: lesson 5, the longest, takes about a minute and a half on a busy 2-core machine.
 LESSON_TIMEOUT = float(os.environ.get("BROWSER_LESSON_TIMEOUT") or 240)
 BUNDLE_LINE = "Bundle: {room}, whole"
 
 
 def lessons(room: Path) -> list[tuple[Expect, object]]:
-    """Every lesson in order (lesson 5 evaluates the run lesson 4 saved), what it must show on the workshop bundle `room`,
-    and what a learner then tries by hand."""
+    """Every lesson in order (lesson 6 evaluates the runs lessons 4 and 5 saved), what it must show on the workshop
+    bundle `room`, and what a learner then tries by hand."""
     from helpers.bundled import METRIC
     from helpers.checkpoints import PACKAGED_CHECKPOINT
     from helpers.data import read_glue_folder
@@ -43,12 +43,14 @@ def lessons(room: Path) -> list[tuple[Expect, object]]:
         (Expect("02_tokenize.ipynb", images=0, says=(*lesson, model), not_says=never), None),
         (Expect("03_pad.ipynb", images=1, says=(*lesson, model), not_says=never), None),  # wasted tokens and time
         (Expect("04_train.ipynb", images=1, progress=True, not_says=never, says=(  # the live curves, redrawn in place
-            *lesson, model, r"Saved the run in \S+/runs/", r"\[(\d+)/\1 [\d:]+, Epoch 1/1\]",  # the bar, filled
+            *lesson, r"Saved the run in \S+/runs/", r"\[(\d+)/\1 [\d:]+, Epoch 1/1\]")), None),  # the bar, filled
+        (Expect("05_faster.ipynb", images=1, progress=True, not_says=never, says=(  # the same, with the levers and the cost
+            *lesson, model, r"Saved the run in \S+/runs/", r"\[(\d+)/\1 [\d:]+, Epoch 1/1\]",
             r"training took \d+ s; estimated beforehand: about \d+ (s|min) \(between")), cost_problems),
-        (Expect("05_evaluate.ipynb", images=2, not_says=(*never, model), says=(  # the scores per epoch, the confusion matrix
+        (Expect("06_evaluate.ipynb", images=2, not_says=(*never, model), says=(  # the scores per epoch, the confusion matrix
             *asked, re.escape(f"Metric: GLUE MRPC accuracy and F1 from the course bundle's module {room / METRIC}"),
             rf"accuracy \d\.\d+ · F1 \d\.\d+ on {len(pairs['validation']['label'])} validation pairs")), verdict_problems),
-        (Expect("06_loop.ipynb", images=1, says=asked, not_says=never), None),  # the loop's run beside lesson 4's
+        (Expect("07_loop.ipynb", images=1, says=asked, not_says=never), None),  # the loop's run beside lesson 5's
     ]
 
 
@@ -190,21 +192,22 @@ def test_the_checks_catch_a_broken_notebook(browser, lab, shots, say):
 def test_every_lesson_runs_in_the_browser(browser, lab, room, shots, say, torch_import_mb):
     """Run All in each lesson, in order, on a workshop bundle, in the same COURSE_OUTPUT, each in a fresh kernel under
     Binder's memory limit; every problem of every lesson, then one assertion."""
-    found = []
+    found, saved = [], 0
     for expect, tries in lessons(room):
         found += run_in_browser(browser, lab, expect, shots, tries, say, torch_import_mb)
-        if expect.notebook == "04_train.ipynb":  # the run it saved, whole, with its loss curve
+        if expect.notebook in ("04_train.ipynb", "05_faster.ipynb"):  # a new run saved, whole, with its loss curve
             runs = list((lab.root.parent / "outputs" / "runs").glob("*"))
             whole = [run for run in runs if (run / "model.safetensors").is_file()
                      and (run / "loss_curve.png").is_file() and (run / "loss_curve.png").stat().st_size > 10_000]
-            found += [] if whole else [f"04_train.ipynb saved no whole run with its loss curve: {runs}"]
+            found += [] if len(whole) > saved else [f"{expect.notebook} saved no whole run with its loss curve: {runs}"]
+            saved = len(whole)
     assert not found, f"{len(found)} problems a learner would see (screenshots in {shots}):\n" + "\n".join(found)
 
 
 def test_a_cuda_build_of_torch_is_held_to_the_same_memory_budget_as_binders_cpu_build():
-    """Measured here: lesson 4's smoke kernel peaks at 1,104 MB with the CPU build (219 MB to import torch) and at
-    1,623 MB with PyPI's CUDA build of torch 2.14.1 (609 MB to import)."""
-    assert memory_problems("04_train.ipynb", 1104, 219, LIMIT_MB) == []
-    assert memory_problems("04_train.ipynb", 1623, 609, LIMIT_MB) == []  # 1,233 MB with the CPU build's import
-    assert "1623 MB with Binder's CPU torch" in memory_problems("04_train.ipynb", 1623, 219, LIMIT_MB)[0]
-    assert "could not be read" in memory_problems("04_train.ipynb", None, 219, LIMIT_MB)[0]
+    """Measured here: lesson 5's smoke kernel (then lesson 4) peaks at 1,104 MB with the CPU build (219 MB to import
+    torch) and at 1,623 MB with PyPI's CUDA build of torch 2.14.1 (609 MB to import)."""
+    assert memory_problems("05_faster.ipynb", 1104, 219, LIMIT_MB) == []
+    assert memory_problems("05_faster.ipynb", 1623, 609, LIMIT_MB) == []  # 1,233 MB with the CPU build's import
+    assert "1623 MB with Binder's CPU torch" in memory_problems("05_faster.ipynb", 1623, 219, LIMIT_MB)[0]
+    assert "could not be read" in memory_problems("05_faster.ipynb", None, 219, LIMIT_MB)[0]

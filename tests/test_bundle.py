@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 import helpers
-from helpers import CourseError, bundled, checkpoints, data, metrics, preflight
-from helpers.bundled import METRIC, SUMS
+from helpers import CourseError, bundled, checkpoints, data, preflight
+from helpers.bundled import SUMS
 from helpers.checkpoints import PACKAGED_CHECKPOINT, SEED_CHECKPOINT, default_checkpoint, resolve
 from helpers.data import choose_source, read_glue_folder, read_sample
-from helpers.metrics import LOCAL_METRIC, metric_source
 from tools import bundle
 
 AGAIN = "copy the bundle again from the instructor's drive"
@@ -40,7 +39,7 @@ def files_in(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
-def test_build_writes_the_glue_layout_checkpoint_metric_and_sums_that_verify_accepts(tmp_path, glue_folder, capsys):
+def test_build_writes_the_glue_layout_checkpoint_and_sums_that_verify_accepts_and_no_code(tmp_path, glue_folder, capsys):
     out = tmp_path / "bundle"
     assert bundle.main(["build", str(out), "--mrpc-dir", str(glue_folder), *ONLY_PACKAGED]) == 0
     assert f"COURSE_BUNDLE={out}" in capsys.readouterr().out
@@ -48,7 +47,7 @@ def test_build_writes_the_glue_layout_checkpoint_metric_and_sums_that_verify_acc
         assert (out / "data" / "MRPC" / name).read_bytes() == (glue_folder / name).read_bytes()
     model = out / "checkpoints" / PACKAGED_CHECKPOINT
     assert {"config.json", "model.safetensors", "tokenizer.json", "vocab.txt"} <= files_in(model)
-    assert (out / METRIC).read_bytes() == LOCAL_METRIC.read_bytes()
+    assert not [name for name in files_in(out) if name.endswith(".py")]  # the course runs its own code, never a drive's
     manifest = json.loads((out / "bundle.json").read_text())
     assert manifest["data"] == {"from": str(glue_folder), "pairs": {"train": 3, "validation": 1, "test": 2}}
     assert list(manifest["checkpoints"]) == [PACKAGED_CHECKPOINT] and manifest["wheels"] is None
@@ -79,7 +78,7 @@ def test_a_changed_or_missing_file_is_refused_in_one_line_naming_it(built, monke
     assert bundle.main(["verify", str(built)]) == 2
     assert capsys.readouterr().err == f"error: {sentence}\n"
     monkeypatch.setenv("COURSE_BUNDLE", str(built))
-    for use in (choose_source, lambda: resolve(PACKAGED_CHECKPOINT), metric_source, helpers.setup):
+    for use in (choose_source, lambda: resolve(PACKAGED_CHECKPOINT), helpers.setup):
         with pytest.raises(CourseError) as refused:
             use()
         assert str(refused.value) == sentence
@@ -106,24 +105,20 @@ def test_a_folder_that_is_not_a_whole_bundle_is_refused(tmp_path, monkeypatch, c
     assert capsys.readouterr().err == f"error: {said}\n"
 
 
-def test_with_course_bundle_the_data_checkpoint_and_metric_come_from_it(built, glue_folder, monkeypatch, capsys):
-    import evaluate
+def test_with_course_bundle_the_data_and_checkpoint_come_from_it(built, glue_folder, monkeypatch, capsys):
 
     monkeypatch.setenv("COURSE_BUNDLE", str(built))
     monkeypatch.setenv("MRPC_DIR", str(glue_folder))  # the bundle wins over MRPC_DIR and the Hub; an explicit source wins over it
     monkeypatch.setattr(data, "hub_status", lambda: (True, "it answered"))
-    monkeypatch.setattr(metrics, "hub_status", lambda: (True, "it answered"))
     assert choose_source() == (str(built / "data" / "MRPC"), "COURSE_BUNDLE is set")
     assert choose_source("sample") == ("sample", "you asked for it")
     assert resolve(PACKAGED_CHECKPOINT) == (str(built / "checkpoints" / PACKAGED_CHECKPOINT), "the course bundle holds it")
     monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
     with pytest.raises(CourseError, match="^bert-base-uncased needs the Hub"):  # a checkpoint the bundle lacks: as without it
         resolve(SEED_CHECKPOINT)
-    assert metric_source() == (str(built / METRIC), "mrpc") and "from the course bundle's module" in capsys.readouterr().out
-    assert evaluate.load(*metric_source(quiet=True)).compute(predictions=[1, 0, 1], references=[1, 1, 1])["accuracy"] == 2 / 3
     helpers.setup()
-    holds = f"the data, the metric and {PACKAGED_CHECKPOINT} come from it"
-    assert f"Bundle: {built}, whole (12 files match its SHA256SUMS): {holds}" in capsys.readouterr().out.splitlines()
+    holds = f"the data and {PACKAGED_CHECKPOINT} come from it"
+    assert f"Bundle: {built}, whole (11 files match its SHA256SUMS): {holds}" in capsys.readouterr().out.splitlines()
     assert preflight.check_bundle().status == "ok"
 
 
@@ -131,16 +126,18 @@ def test_the_bundle_is_checked_once_per_process(built, monkeypatch):
     hashed = []
     monkeypatch.setattr(bundled, "digest", lambda path, real=bundled.digest: hashed.append(path) or real(path))
     monkeypatch.setenv("COURSE_BUNDLE", str(built))
-    choose_source(), resolve(PACKAGED_CHECKPOINT), metric_source(quiet=True), default_checkpoint()
+    choose_source(), resolve(PACKAGED_CHECKPOINT), default_checkpoint()
     assert len(hashed) == len((built / SUMS).read_text().splitlines())
 
 
-def test_a_bundled_bert_base_becomes_the_default_on_a_gpu(built, monkeypatch):
+def test_a_bundled_bert_base_trains_by_name_but_is_not_the_lessons_default(built, monkeypatch):
+    """Lesson 4 types from_pretrained("bert-base-uncased"), which reads the Hugging Face cache, not a bundle: so it is not
+    offered there; the command line resolves the name to the bundle's folder."""
     shutil.copytree(built / "checkpoints" / PACKAGED_CHECKPOINT, built / "checkpoints" / SEED_CHECKPOINT)  # a BERT stands in
     bundle.write_sums(built)
     monkeypatch.setenv("COURSE_BUNDLE", str(built))
-    assert default_checkpoint(for_training=True, gpu=True) == SEED_CHECKPOINT == default_checkpoint()  # offline, yet it is here
-    assert default_checkpoint(for_training=True, gpu=False) == PACKAGED_CHECKPOINT
+    monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
+    assert default_checkpoint(for_training=True, gpu=True) == PACKAGED_CHECKPOINT == default_checkpoint()
     assert resolve(SEED_CHECKPOINT) == (str(built / "checkpoints" / SEED_CHECKPOINT), "the course bundle holds it")
 
 
@@ -171,7 +168,7 @@ def test_other_files_are_refused_an_older_bundle_replaced_and_a_failed_build_lea
     first = bundle.build(tmp_path / "bundle", mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT])
     (first / "stale.txt").write_text("from the older bundle")
     assert bundle.build(first, mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT]) == first
-    assert not (first / "stale.txt").exists() and bundled.check(first) == 12
+    assert not (first / "stale.txt").exists() and bundled.check(first) == 11
     monkeypatch.setattr(bundle, "write_sums", interrupted)  # Ctrl-C near the end
     with pytest.raises(KeyboardInterrupt):
         bundle.build(tmp_path / "new", mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT])
@@ -257,4 +254,4 @@ def test_the_command_line_trains_on_the_bundle(room, tmp_path):
     assert used["checkpoint"]["from"] == str(room / "checkpoints" / PACKAGED_CHECKPOINT)
 
 
-# Lessons 0 to 6 run on such a bundle in JupyterLab: tests/test_browser.py (each lesson runs there once, not again here).
+# Lessons 0 to 7 run on such a bundle in JupyterLab: tests/test_browser.py (each lesson runs there once, not again here).

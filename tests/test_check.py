@@ -97,38 +97,39 @@ def test_exercise_3_3_wants_the_shape_padded_to_a_multiple_of_8(tokenizer):
     says(check.exercise_3_3(three, tokenizer, (3, rounded + 8)), False, "is not the length")
 
 
-def test_exercise_4_1_counts_the_optimizer_steps(tiny_checkpoint, tmp_path):
-    from dataclasses import replace
+def test_exercise_4_1_counts_the_optimizer_steps_of_lesson_4s_plain_trainer(tiny_checkpoint, tmp_path):
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
+                              TrainingArguments)
 
-    from transformers import AutoTokenizer
+    from helpers.recipe import tokenize_dataset
 
-    from helpers.recipe import load_model, make_trainer, tokenize_dataset
-    from helpers.training import course_defaults
-
-    settings = replace(course_defaults(tiny_checkpoint, "smoke", "sample"), epochs=3, batch_size=10)
     tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
     tokenized = tokenize_dataset(load_mrpc("sample", "smoke"), tokenizer)
-    trainer = make_trainer(load_model(tiny_checkpoint), tokenizer, tokenized, settings, tmp_path)
-    rows = len(tokenized["train"])
-    assert rows % 10, rows  # a last, smaller batch, so that rounding down is a different answer
-    steps = -(-rows // 10)
+    train = tokenized["train"].select(range(60))  # a last, smaller batch, so that rounding down is a different answer
+    args = TrainingArguments(output_dir=str(tmp_path), num_train_epochs=3, report_to="none")  # the default batch: 8 pairs
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_checkpoint, num_labels=2)
+    trainer = Trainer(model=model, args=args, train_dataset=train, data_collator=DataCollatorWithPadding(tokenizer=tokenizer),
+                      processing_class=tokenizer)
+    assert args.per_device_train_batch_size == 8, args.per_device_train_batch_size
+    steps = -(-60 // 8)
     says(check.exercise_4_1(trainer, steps * 3), True, f"{steps} steps per epoch")
     says(check.exercise_4_1(trainer, steps), False, "one epoch's steps")
-    says(check.exercise_4_1(trainer, rows // 10 * 3), False, "smaller batch")
-    says(check.exercise_4_1(trainer, rows * 3), False, "counts pairs")
+    says(check.exercise_4_1(trainer, 60 // 8 * 3), False, "smaller batch")
+    says(check.exercise_4_1(trainer, 60 * 3), False, "counts pairs")
+    says(check.exercise_4_1(trainer, steps * 3 + 5), False, "too high")
 
 
-def test_exercise_5_3_wants_precision_and_recall_of_equivalent():
+def test_exercise_6_3_wants_precision_and_recall_of_equivalent():
     references = [1, 1, 1, 1, 0, 0, 0, 1, 0, 1]
     predictions = [1, 1, 1, 0, 1, 0, 0, 0, 1, 0]
     precision, recall = 3 / 5, 3 / 6  # 3 right of the 5 called equivalent; 3 found of the 6 equivalent
-    says(check.exercise_5_3(references, predictions, precision, recall), True, "recall pulls F1 down")
-    says(check.exercise_5_3(references, predictions, recall, precision), False, "swapped")
-    says(check.exercise_5_3(references, predictions, precision, 4 / 6), False, "recall is off")
-    says(check.exercise_5_3(references, predictions, 2 / 5, 2 / 4), False, "scores of `not_equivalent`")  # 2 of 5, 2 of 4
+    says(check.exercise_6_3(references, predictions, precision, recall), True, "recall pulls F1 down")
+    says(check.exercise_6_3(references, predictions, recall, precision), False, "swapped")
+    says(check.exercise_6_3(references, predictions, precision, 4 / 6), False, "recall is off")
+    says(check.exercise_6_3(references, predictions, 2 / 5, 2 / 4), False, "scores of `not_equivalent`")  # 2 of 5, 2 of 4
 
 
-def test_exercise_6_1_runs_the_learners_accumulation_against_one_large_batch():
+def test_exercise_7_1_runs_the_learners_accumulation_against_one_large_batch():
     def right(model, optimizer, batches):
         for batch in batches:
             (model(**batch).loss / len(batches)).backward()
@@ -152,17 +153,17 @@ def test_exercise_6_1_runs_the_learners_accumulation_against_one_large_batch():
             (model(**batch).loss / len(batches)).backward()
         optimizer.step()
 
-    says(check.exercise_6_1(right), True, "✓ Right")
-    says(check.exercise_6_1(lambda model, optimizer, batches: None), False, "did not move")
-    says(check.exercise_6_1(undivided), False, "divide each batch's loss")
-    says(check.exercise_6_1(cleared), False, "only the last batch counts")
-    says(check.exercise_6_1(never_cleared), False, "end elsewhere")
-    says(check.exercise_6_1(lambda model, optimizer: None), False, "raised TypeError")
+    says(check.exercise_7_1(right), True, "✓ Right")
+    says(check.exercise_7_1(lambda model, optimizer, batches: None), False, "did not move")
+    says(check.exercise_7_1(undivided), False, "divide each batch's loss")
+    says(check.exercise_7_1(cleared), False, "only the last batch counts")
+    says(check.exercise_7_1(never_cleared), False, "end elsewhere")
+    says(check.exercise_7_1(lambda model, optimizer: None), False, "raised TypeError")
 
 
 def test_half_an_answer_or_text_asks_for_the_rest_without_crashing(raw):
     says(check.exercise_1_2(raw, None, "train"), False, "in place of None")
     says(check.exercise_1_2(raw, 30, None), False, "in place of None")
-    says(check.exercise_5_3([1, 0], [1, 1], None, 0.5), False, "in place of None")
+    says(check.exercise_6_3([1, 0], [1, 1], None, 0.5), False, "in place of None")
     says(check.exercise_1_1(raw, "1234"), False, "is not a number")
-    says(check.exercise_5_3([1, 0], [1, 1], "0.5", 1.0), False, "is not a number")
+    says(check.exercise_6_3([1, 0], [1, 1], "0.5", 1.0), False, "is not a number")

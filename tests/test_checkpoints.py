@@ -28,7 +28,7 @@ def test_packaged_checkpoint_resolves_to_safetensors_on_disk():
 
 def test_offline_a_checkpoint_that_cannot_be_had_is_refused_not_replaced(monkeypatch):
     monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
-    with pytest.raises(CourseError, match="^bert-base-uncased needs the Hub, and HF_HUB_OFFLINE is set: pick all-MiniLM-L6-v2 "
+    with pytest.raises(CourseError, match="^bert-base-uncased needs the Hub, and HF_HUB_OFFLINE is set: pick sentence-transformers/all-MiniLM-L6-v2 "
                                           r"\(shipped with the course\) or a saved model folder.$"):
         resolve(SEED_CHECKPOINT)
 
@@ -74,3 +74,14 @@ def test_weights_load_from_safetensors_only(tmp_path):
     torch.save({}, folder / "pytorch_model.bin")  # pickled weights only, no model.safetensors
     with pytest.raises(CourseError, match="Could not load .*pickled"):
         load_model(str(folder))
+
+
+def test_the_old_short_name_still_names_the_packaged_checkpoint():
+    assert lookup("sentence-transformers/all-MiniLM-L6-v2") is REGISTRY[PACKAGED_CHECKPOINT] and PACKAGED_CHECKPOINT == REGISTRY[PACKAGED_CHECKPOINT].hub_id
+
+
+def test_offline_bert_base_is_the_default_once_the_cache_holds_it(monkeypatch):
+    monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: hub_id == "bert-base-uncased")
+    assert default_checkpoint() == SEED_CHECKPOINT == default_checkpoint(for_training=True, gpu=True)
+    assert default_checkpoint(for_training=True, gpu=False) == PACKAGED_CHECKPOINT
+    assert checkpoints.loadable(SEED_CHECKPOINT) and not checkpoints.loadable("distilbert-base-uncased")

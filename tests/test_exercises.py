@@ -28,7 +28,13 @@ def exercises(path):
     return found
 
 
+# The course's lessons, in order: lesson 4 the plain Trainer recipe, lesson 5 its speed levers and run folders.
+COURSE = ["00_check.ipynb", "01_load.ipynb", "02_tokenize.ipynb", "03_pad.ipynb", "04_train.ipynb", "05_faster.ipynb",
+          "06_evaluate.ipynb", "07_loop.ipynb"]
+
+
 def test_lesson_0_and_the_solutions_are_there():
+    assert [p.name for p in LESSONS] == COURSE
     assert LESSONS[0].name == "00_check.ipynb"
     assert [p.name for p in sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))] == [p.name for p in TAUGHT]
 

@@ -143,7 +143,7 @@ def test_a_run_records_the_data_and_checkpoint_it_used_and_resumes_on_them(tmp_p
 
 def test_offline_a_checkpoint_that_needs_the_hub_is_refused_in_one_line(tmp_path):
     one_line_error(train(tmp_path, *SMALL, "--checkpoint", "bert-base-uncased", "--output-dir", str(tmp_path / "run")),
-                   "bert-base-uncased needs the Hub", "pick all-MiniLM-L6-v2")
+                   "bert-base-uncased needs the Hub", "pick sentence-transformers/all-MiniLM-L6-v2")
     assert not (tmp_path / "outputs" / "runs").exists() or not any((tmp_path / "outputs" / "runs").iterdir())
 
 

@@ -37,15 +37,15 @@ def test_course_defaults_follow_the_hardware(monkeypatch):
     settings = course_defaults("bert-base-uncased", "full", hardware=gpu)
     assert settings.precision == "fp16" and settings.group_by_length and settings.epochs == 3
     assert settings.dropout is None and not settings.freeze_embeddings  # a GPU keeps the measured recipe of 3 epochs
-    cpu = course_defaults("all-MiniLM-L6-v2", "full", hardware=Hardware("cpu", "x", 8, False))
+    cpu = course_defaults("sentence-transformers/all-MiniLM-L6-v2", "full", hardware=Hardware("cpu", "x", 8, False))
     assert (cpu.precision, cpu.epochs, cpu.dropout, cpu.freeze_embeddings) == ("fp32", 2, 0.0, True)
-    assert course_defaults("all-MiniLM-L6-v2", "smoke", hardware=Hardware("cpu", "x", 8, False)).epochs == 1
+    assert course_defaults("sentence-transformers/all-MiniLM-L6-v2", "smoke", hardware=Hardware("cpu", "x", 8, False)).epochs == 1
 
 
 def test_training_arguments_follow_the_hardware(monkeypatch, tmp_path):
     from helpers import recipe
 
-    monkeypatch.setattr(recipe, "TrainingArguments", dict)  # the arguments lesson 4 writes, not checked against this CPU
+    monkeypatch.setattr(recipe, "TrainingArguments", dict)  # the arguments lesson 5 writes, not checked against this CPU
 
     def arguments(settings, hardware):
         monkeypatch.setattr(recipe, "detect", lambda: hardware)
@@ -59,7 +59,7 @@ def test_training_arguments_follow_the_hardware(monkeypatch, tmp_path):
     assert seed["tf32"] is None and not seed["bf16"]  # the seed stays fp32
     on_t4 = arguments(course_defaults("bert-base-uncased", "full", hardware=t4), t4)
     assert on_t4["fp16"] and on_t4["tf32"] is None  # a T4 has no TF32: asking for it would fail
-    assert arguments(course_defaults("all-MiniLM-L6-v2", "full", hardware=cpu), cpu) == {
+    assert arguments(course_defaults("sentence-transformers/all-MiniLM-L6-v2", "full", hardware=cpu), cpu) == {
         "bf16": True, "fp16": False, "tf32": None, "optim": "adamw_torch", "use_cpu": True, "dataloader_pin_memory": False}
 
 
@@ -81,8 +81,8 @@ def test_memory_is_capped_by_the_container_and_by_binder(tmp_path):
 
 def test_small_cpu_machines_train_in_smaller_batches():
     binder = Hardware("cpu", "x", 2.1, False)
-    assert binder.small and course_defaults("all-MiniLM-L6-v2", "full", hardware=binder).batch_size == 16
-    assert course_defaults("all-MiniLM-L6-v2", "full", hardware=Hardware("cpu", "x", 16, False)).batch_size == 32
+    assert binder.small and course_defaults("sentence-transformers/all-MiniLM-L6-v2", "full", hardware=binder).batch_size == 16
+    assert course_defaults("sentence-transformers/all-MiniLM-L6-v2", "full", hardware=Hardware("cpu", "x", 16, False)).batch_size == 32
     assert not Hardware("cuda", "T4", 2, False).small
 
 

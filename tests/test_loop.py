@@ -1,4 +1,4 @@
-"""Lesson 6's hand-written loop: it trains as the Trainer does, runs on two processes, and its command line refuses mistakes."""
+"""Lesson 7's hand-written loop: it trains as the Trainer does, runs on two processes, and its command line refuses mistakes."""
 
 import subprocess
 import sys
@@ -24,19 +24,19 @@ def final(history: list[dict]) -> dict:
 
 @pytest.fixture(scope="module")
 def both_runs(tmp_path_factory):
-    """The course's checkpoint on the shipped sample, 2 epochs of 16 steps: by the Trainer and by lesson 6's loop."""
+    """The course's checkpoint on the shipped sample, 2 epochs of 16 steps: by the Trainer and by lesson 7's loop."""
     outputs = tmp_path_factory.mktemp("outputs")
     with pytest.MonkeyPatch.context() as patch:  # the module's runs, in a folder of their own
         patch.setenv("COURSE_OUTPUT", str(outputs))
         patch.setenv("HF_HUB_OFFLINE", "1")
-        settings = replace(course_defaults("all-MiniLM-L6-v2", "full", "sample"), epochs=2, batch_size=8)
+        settings = replace(course_defaults("sentence-transformers/all-MiniLM-L6-v2", "full", "sample"), epochs=2, batch_size=8)
         return outputs, settings, train_run(settings), accelerate_loop(settings)
 
 
 def test_the_loop_and_the_trainer_end_within_the_tolerance(both_runs):
     _, _, by_trainer, by_loop = both_runs
     trainer, loop = load_run(by_trainer), load_run(by_loop)
-    assert trainer.metrics["trained_by"] == "Trainer" and loop.metrics["trained_by"] == "lesson 6's loop"
+    assert trainer.metrics["trained_by"] == "Trainer" and loop.metrics["trained_by"] == "lesson 7's loop"
     steps = [max(e["step"] for e in run.history if "step" in e) for run in (trainer, loop)]
     assert steps[0] == steps[1] > 10, steps  # the same number of optimizer steps
     a, b = final(trainer.history), final(loop.history)
@@ -63,7 +63,7 @@ def test_two_processes_run_the_loop_and_only_the_main_one_writes(tmp_path, tiny_
     run = load_run(folder)
     assert max(entry["step"] for entry in run.history if "step" in entry) == 4  # 64 pairs / (2 processes × 8 per step)
     evaluated = [entry for entry in run.history if "eval_loss" in entry][-1]
-    assert 0 <= evaluated["eval_accuracy"] <= 1 and run.metrics["trained_by"] == "lesson 6's loop"
+    assert 0 <= evaluated["eval_accuracy"] <= 1 and run.metrics["trained_by"] == "lesson 7's loop"
 
 
 @pytest.mark.parametrize("options, said", [

@@ -43,7 +43,7 @@ def test_one_run_each_claims_nothing():
 def fake_clock(monkeypatch, durations: dict):
     """A clock that each task's step moves on by its next duration; returns the log of steps taken, in order."""
     clock, log = [0.0], []
-    monkeypatch.setattr(tokens, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(measure, "perf_counter", lambda: clock[0])
     durations = {name: iter(seconds) for name, seconds in durations.items()}
 
     def step(name):
@@ -131,7 +131,7 @@ def test_lesson_3_fixed_padding_pads_every_pair_to_128(tokenizer):
     exec(lesson_cell("03_pad.ipynb", "PROFILE = get_profile()"), space)  # the lesson's parameters
     pairs = [("Rates rose.", "Rates went up."), ("The court met on Monday.", "On Monday the court met."), ("It rained.", "Rain fell.")]
     examples = [{**tokenizer(a, b), "label": 1} for a, b in pairs]
-    space.update(examples=examples, tokenizer=tokenizer, DataCollatorWithPadding=DataCollatorWithPadding, batches=batches)
+    space.update(examples=examples, tokenizer=tokenizer, DataCollatorWithPadding=DataCollatorWithPadding, measure=measure)
     exec(lesson_cell("03_pad.ipynb", 'padding="max_length"'), space)
     assert space["MAX_LENGTH"] == 128
     assert [tuple(batch["input_ids"].shape) for batch in space["fixed"]] == [(3, 128)]

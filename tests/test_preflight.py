@@ -25,7 +25,7 @@ def test_this_machine_is_ready(tmp_path):
     done = preflight_here(tmp_path)
     assert done.returncode == 0 and "Ready for the course" in done.stdout, done.stdout + done.stderr[-2000:]
     assert line(done, "data").startswith("✓ data: the course's own sample") and "because" in line(done, "checkpoint")
-    assert "lesson 4 (all-MiniLM-L6-v2, 1 epoch, batches of" in line(done, "speed") and "profile smoke" in line(done, "speed")
+    assert "lesson 5 (sentence-transformers/all-MiniLM-L6-v2, 1 epoch, batches of" in line(done, "speed") and "profile smoke" in line(done, "speed")
 
 
 @pytest.mark.slow
@@ -41,7 +41,7 @@ def test_an_output_folder_that_cannot_be_written_fails_in_one_line(tmp_path):
 def test_too_little_memory_fails_in_one_line(tmp_path):
     done = preflight_here(tmp_path, MEM_LIMIT=str(500 * 10**6))
     assert done.returncode == 1
-    assert line(done, "memory").startswith("✗ memory: 0.5 GB, but lesson 4 needs about") and "close other programs" in line(done, "memory")
+    assert line(done, "memory").startswith("✗ memory: 0.5 GB, but lesson 5 needs about") and "close other programs" in line(done, "memory")
 
 
 def test_a_missing_library_fails_and_another_version_warns():

@@ -1,4 +1,4 @@
-"""Run folders read back in lesson 5: broken ones skipped in one line each, any folder pickable, the data checked."""
+"""Run folders read back in lesson 6: broken ones skipped in one line each, any folder pickable, the data checked."""
 
 import json
 import shutil
@@ -136,7 +136,7 @@ def test_run_picker_refuses_a_bad_path_or_no_run_in_one_sentence(good_run, tmp_p
 
 @pytest.fixture
 def raw(capsys):
-    """The data the trained run used, as lesson 5 loads it."""
+    """The data the trained run used, as lesson 6 loads it."""
     dataset = load_mrpc("sample", "smoke")
     capsys.readouterr()  # its one line on the data source
     return dataset
@@ -194,3 +194,36 @@ def test_processes_writing_one_file_at_once_never_trip_over_each_other(tmp_path)
         pool.starmap(_write_many, [(str(target), time.time() + 4)] * 3)  # raises here if a rename found its temporary file gone
     assert target.read_text() == "the same text from every process\n" * 50
     assert [p.name for p in tmp_path.iterdir()] == ["train.jsonl"]  # no temporary file left behind
+
+
+def test_lesson_4s_plain_trainer_is_saved_as_a_run_that_lesson_6_reads(tiny_checkpoint, capsys):
+    """Lesson 4's calls as it types them; `runs.record` writes the settings the Trainer really used, and the data."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments
+
+    from helpers import runs
+    from helpers.recipe import compute_metrics, tokenize_dataset
+
+    raw = load_mrpc("sample", "smoke")
+    tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    tokenized = tokenize_dataset(raw, tokenizer)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_checkpoint, num_labels=2)
+    args = TrainingArguments(output_dir=runs.new_folder(tiny_checkpoint, 1), eval_strategy="epoch", save_strategy="no",
+                             num_train_epochs=1, learning_rate=5e-5, per_device_train_batch_size=8, logging_steps=0.025)
+    trainer = Trainer(model=model, args=args, train_dataset=tokenized["train"], eval_dataset=tokenized["validation"],
+                      data_collator=DataCollatorWithPadding(tokenizer=tokenizer), processing_class=tokenizer,
+                      compute_metrics=compute_metrics)
+    trainer.train()
+    trainer.save_model()
+    path = runs.record(trainer, raw, None, "smoke")
+    run = load_run(path)
+    assert list_runs() == [path] and "validation accuracy" in capsys.readouterr().out
+    assert {k: run.settings[k] for k in ("checkpoint", "epochs", "learning_rate", "batch_size", "warmup", "precision",
+                                         "group_by_length", "pad_to_multiple_of", "dropout", "freeze_embeddings", "profile",
+                                         "source")} == {
+        "checkpoint": tiny_checkpoint, "epochs": 1, "learning_rate": 5e-5, "batch_size": 8, "warmup": 0, "precision": "fp32",
+        "group_by_length": False, "pad_to_multiple_of": None, "dropout": None, "freeze_embeddings": False, "profile": "smoke",
+        "source": "sample"}
+    assert run.used["data"] == fingerprint(raw) and run.used["checkpoint"]["from"] == tiny_checkpoint
+    assert json.loads((path / "config.json").read_text())["id2label"] == {"0": "not_equivalent", "1": "equivalent"}
+    assert run.metrics["eval_accuracy"] == [e for e in run.history if "eval_accuracy" in e][-1]["eval_accuracy"]
+    check_same_data(run, load_mrpc("sample", "smoke"))  # lesson 6 reloads the same pairs

@@ -1,4 +1,4 @@
-"""The command line: same training as lesson 4, clear errors, distributed on two CPU processes, resumable after SIGKILL."""
+"""The command line: same training as lesson 5, clear errors, distributed on two CPU processes, resumable after SIGKILL."""
 
 import hashlib
 import json

@@ -15,33 +15,33 @@ from helpers.training import Settings, course_defaults
 @pytest.mark.parametrize("epochs", [0, -2, 1.5])
 def test_bad_epochs_are_one_clear_sentence(epochs):
     with pytest.raises(CourseError, match="epochs must be a whole number from 1 to 100"):
-        Settings("all-MiniLM-L6-v2", epochs=epochs).check()
+        Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=epochs).check()
 
 
 def test_bad_learning_rate_and_batch_size_are_refused():
     with pytest.raises(CourseError, match="learning_rate must be a number above 0 and below 1"):
-        Settings("all-MiniLM-L6-v2", learning_rate=0).check()
+        Settings("sentence-transformers/all-MiniLM-L6-v2", learning_rate=0).check()
     with pytest.raises(CourseError, match="batch_size must be a whole number"):
-        Settings("all-MiniLM-L6-v2", batch_size=0).check()
+        Settings("sentence-transformers/all-MiniLM-L6-v2", batch_size=0).check()
 
 
 def test_bad_padding_multiple_is_refused():
     with pytest.raises(CourseError, match="pad_to_multiple_of must be None or a whole number of at least 1, not 0: try 8"):
-        Settings("all-MiniLM-L6-v2", pad_to_multiple_of=0).check()
+        Settings("sentence-transformers/all-MiniLM-L6-v2", pad_to_multiple_of=0).check()
 
 
 @pytest.mark.parametrize("warmup", [-0.1, 1, 1.5])
 def test_a_warmup_that_is_not_a_share_of_the_steps_is_refused(warmup):
     with pytest.raises(CourseError, match="warmup must be a share of the steps, at least 0 and below 1"):
-        Settings("all-MiniLM-L6-v2", warmup=warmup).check()
+        Settings("sentence-transformers/all-MiniLM-L6-v2", warmup=warmup).check()
 
 
 @pytest.mark.parametrize("dropout", [-0.1, 1, 1.5, "0.1"])
 def test_a_dropout_that_is_not_a_probability_is_refused(dropout):
     with pytest.raises(CourseError, match="dropout must be None .* or a probability from 0 to below 1"):
-        Settings("all-MiniLM-L6-v2", dropout=dropout).check()
+        Settings("sentence-transformers/all-MiniLM-L6-v2", dropout=dropout).check()
     with pytest.raises(CourseError, match="freeze_embeddings must be True or False, not 'yes'"):
-        Settings("all-MiniLM-L6-v2", freeze_embeddings="yes").check()
+        Settings("sentence-transformers/all-MiniLM-L6-v2", freeze_embeddings="yes").check()
 
 
 def test_frozen_embeddings_get_no_gradients_and_no_optimizer_state(tiny_checkpoint, tmp_path):
@@ -66,8 +66,8 @@ def test_the_course_warms_up_over_a_tenth_of_the_steps_and_the_seed_recipe_not_a
     from helpers.recipe import training_arguments
     from tools.bench import seed_recipe
 
-    course = training_arguments(course_defaults("all-MiniLM-L6-v2", "full"), tmp_path)
-    seed = training_arguments(seed_recipe("all-MiniLM-L6-v2", None, "full"), tmp_path)
+    course = training_arguments(course_defaults("sentence-transformers/all-MiniLM-L6-v2", "full"), tmp_path)
+    seed = training_arguments(seed_recipe("sentence-transformers/all-MiniLM-L6-v2", None, "full"), tmp_path)
     assert course.get_warmup_steps(345) == 35 and seed.get_warmup_steps(1377) == 0
 
 
@@ -135,7 +135,7 @@ def smoke_runs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_HUB_OFFLINE", "1")
         patch.setenv("COURSE_OUTPUT", str(tmp_path_factory.mktemp("runs")))
-        settings = course_defaults("all-MiniLM-L6-v2", "smoke", "sample")
+        settings = course_defaults("sentence-transformers/all-MiniLM-L6-v2", "smoke", "sample")
         yield [train_run(settings), train_run(settings)]
 
 
@@ -153,7 +153,7 @@ def test_a_run_folder_holds_everything_and_its_last_checkpoint(smoke_runs):
     run = load_run(path)
     steps = -(-64 // run.settings["batch_size"]) * run.settings["epochs"]  # smoke: 64 training pairs
     assert [p.name for p in path.glob("checkpoint-*")] == [f"checkpoint-{steps}"]  # the last one, for --resume
-    assert run.settings == course_defaults("all-MiniLM-L6-v2", "smoke", "sample").as_dict()
+    assert run.settings == course_defaults("sentence-transformers/all-MiniLM-L6-v2", "smoke", "sample").as_dict()
     assert sum("eval_f1" in entry for entry in run.history) == run.settings["epochs"]
     assert 0 <= run.metrics["eval_accuracy"] <= 1 and run.metrics["peak_rss_mb"] > 0
     assert smoke_runs[0] != smoke_runs[1] and "all-MiniLM-L6-v2-1ep-" in path.name
@@ -169,8 +169,8 @@ def test_a_run_folder_with_files_missing_is_one_clear_sentence(smoke_runs, tmp_p
 
 
 @pytest.mark.parametrize("hardware", [("cpu", 2.1, False), ("cpu", 16, True), ("cuda", 16, False), ("cuda", 80, True)], ids=str)
-def test_lesson_4s_parameters_are_the_command_lines_defaults(hardware, monkeypatch):
-    """Lesson 4's parameters cell is plain values; the command line's course_defaults must give the same ones."""
+def test_lesson_5s_parameters_are_the_command_lines_defaults(hardware, monkeypatch):
+    """Lesson 5's parameters cell is plain values; the command line's course_defaults must give the same ones."""
     import nbformat
 
     from helpers import checkpoints, hardware as hardware_module
@@ -179,7 +179,7 @@ def test_lesson_4s_parameters_are_the_command_lines_defaults(hardware, monkeypat
     machine = Hardware(hardware[0], "x", hardware[1], hardware[2])
     monkeypatch.setattr(hardware_module, "detect", lambda: machine)
     monkeypatch.setattr(checkpoints, "hub_status", lambda: (True, "it answered"))
-    lesson = nbformat.read(Path(__file__).parent.parent / "notebooks" / "04_train.ipynb", as_version=4)
+    lesson = nbformat.read(Path(__file__).parent.parent / "notebooks" / "05_faster.ipynb", as_version=4)
     cell = next(c.source for c in lesson.cells if c.cell_type == "code" and "LEARNING_RATE =" in c.source)
     values = {}
     exec(cell, values)
@@ -192,7 +192,7 @@ def test_lesson_4s_parameters_are_the_command_lines_defaults(hardware, monkeypat
     assert chosen == defaults
     monkeypatch.setenv("COURSE_PROFILE", "full")  # and the epochs of a full run: 2 on a CPU, 3 on a GPU
     exec(cell, values)
-    assert values["EPOCHS"] == course_defaults(chosen.checkpoint, "full", None, hardware=machine).epochs == (3 if machine.gpu else 2) and chosen.checkpoint == ("bert-base-uncased" if machine.gpu else "all-MiniLM-L6-v2")
+    assert values["EPOCHS"] == course_defaults(chosen.checkpoint, "full", None, hardware=machine).epochs == (3 if machine.gpu else 2) and chosen.checkpoint == ("bert-base-uncased" if machine.gpu else "sentence-transformers/all-MiniLM-L6-v2")
 
 
 def test_the_notebook_progress_bar_counts_the_steps_done(tmp_path):

@@ -24,9 +24,9 @@ def tiny_raw(pairs: int = 64) -> DatasetDict:
 
 
 def test_cost_grows_with_epochs_steps_and_model_size(fixed_speed):
-    one = estimate(Settings("all-MiniLM-L6-v2", epochs=1), TRAIN, EVAL)
-    three = estimate(Settings("all-MiniLM-L6-v2", epochs=3), TRAIN, EVAL)
-    more_pairs = estimate(Settings("all-MiniLM-L6-v2", epochs=1), TRAIN * 2, EVAL)
+    one = estimate(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=1), TRAIN, EVAL)
+    three = estimate(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=3), TRAIN, EVAL)
+    more_pairs = estimate(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=1), TRAIN * 2, EVAL)
     assert one.minutes < three.minutes < 3.1 * one.minutes and one.minutes < more_pairs.minutes
     by_size = sorted(REGISTRY.values(), key=lambda c: c.params_m)
     minutes = [estimate(Settings(c.name, epochs=1), TRAIN, EVAL).minutes for c in by_size]
@@ -36,7 +36,7 @@ def test_cost_grows_with_epochs_steps_and_model_size(fixed_speed):
 
 
 def test_cost_is_a_range_around_the_median_step(fixed_speed):
-    found = estimate(Settings("all-MiniLM-L6-v2", epochs=3), TRAIN, EVAL)
+    found = estimate(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=3), TRAIN, EVAL)
     assert found.low < found.minutes < found.high <= 1.5 * found.minutes + 1e-9
     assert "between" in str(found) and "GB" in str(found)
 
@@ -44,7 +44,7 @@ def test_cost_is_a_range_around_the_median_step(fixed_speed):
 def test_cost_measured_here_grows_with_the_model():
     """No stand-in: a few real training steps of a small batch, then the scaled estimates."""
     short = [12] * 32
-    small, base = (estimate(Settings(name, epochs=1, batch_size=8), short, short) for name in ("all-MiniLM-L6-v2", "bert-base-uncased"))
+    small, base = (estimate(Settings(name, epochs=1, batch_size=8), short, short) for name in ("sentence-transformers/all-MiniLM-L6-v2", "bert-base-uncased"))
     assert 0 < small.low < small.minutes < small.high and small.minutes < base.minutes
     assert len(cost.step_seconds(8, 12, "fp32")) >= cost.TIMED_STEPS[0]
 
@@ -53,10 +53,10 @@ def test_the_estimate_never_times_more_steps_than_the_run_takes(monkeypatch):
     """A smoke-sized run of 2 steps is timed over 2 steps, not 6: measuring it must not take longer than running it."""
     asked = []
     monkeypatch.setattr(cost, "step_seconds", lambda *knobs: asked.append(knobs[-1]) or (0.01, 0.01))
-    estimate(Settings("all-MiniLM-L6-v2", epochs=1, batch_size=32), [20] * 64, EVAL)
-    estimate(Settings("all-MiniLM-L6-v2", epochs=2, batch_size=32), [20] * 33, EVAL)
-    estimate(Settings("all-MiniLM-L6-v2", epochs=3), TRAIN, EVAL)
-    estimate(Settings("all-MiniLM-L6-v2", epochs=1), TRAIN, EVAL)
+    estimate(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=1, batch_size=32), [20] * 64, EVAL)
+    estimate(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=2, batch_size=32), [20] * 33, EVAL)
+    estimate(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=3), TRAIN, EVAL)
+    estimate(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=1), TRAIN, EVAL)
     assert asked == [2, 4, cost.TIMED_STEPS[1], cost.TIMED_STEPS[1]]  # the same measurement (cached) for any epochs
     monkeypatch.undo()
     assert len(cost.step_seconds(8, 12, "fp32", None, False, 2)) == 2
@@ -70,13 +70,13 @@ def test_grouping_by_length_and_a_multiple_of_8_change_the_padded_tokens():
 
 
 def test_memory_grows_with_the_batch(fixed_speed):
-    gb = [estimate(Settings("all-MiniLM-L6-v2", batch_size=b), TRAIN, EVAL).gb for b in (8, 16, 32)]
+    gb = [estimate(Settings("sentence-transformers/all-MiniLM-L6-v2", batch_size=b), TRAIN, EVAL).gb for b in (8, 16, 32)]
     assert gb[0] < gb[1] < gb[2]
 
 
 def test_training_uses_what_the_widgets_hold(fixed_speed):
-    controls = TrainingControls(Settings("all-MiniLM-L6-v2", epochs=3, profile="smoke"), tiny_raw())
-    assert controls.settings() == Settings("all-MiniLM-L6-v2", epochs=3, profile="smoke")
+    controls = TrainingControls(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=3, profile="smoke"), tiny_raw())
+    assert controls.settings() == Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=3, profile="smoke")
     controls.checkpoint.value, controls.epochs.value, controls.batch_size.value = "bert-base-uncased", 5, 16
     chosen = controls.settings()
     assert (chosen.checkpoint, chosen.epochs, chosen.batch_size, chosen.profile) == ("bert-base-uncased", 5, 16, "smoke")
@@ -85,7 +85,7 @@ def test_training_uses_what_the_widgets_hold(fixed_speed):
 
 
 def test_a_widget_changed_after_the_settings_were_read_is_said_and_refused(fixed_speed):
-    controls = TrainingControls(Settings("all-MiniLM-L6-v2", epochs=1), tiny_raw())
+    controls = TrainingControls(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=1), tiny_raw())
     before = controls.cost.value
     controls.settings()
     controls.check_unchanged()  # nothing changed: trains
@@ -99,7 +99,7 @@ def test_a_widget_changed_after_the_settings_were_read_is_said_and_refused(fixed
 
 
 def test_the_learning_rate_is_the_value_shown(fixed_speed):
-    controls = TrainingControls(Settings("all-MiniLM-L6-v2", learning_rate=4e-5), tiny_raw())
+    controls = TrainingControls(Settings("sentence-transformers/all-MiniLM-L6-v2", learning_rate=4e-5), tiny_raw())
     assert controls.settings().learning_rate == 4e-5  # the parameters cell's value is offered as it is
     controls.learning_rate.value = 2e-4
     assert controls.settings().learning_rate == 2e-4 and controls.learning_rate.label == "2e-04"
@@ -107,7 +107,7 @@ def test_the_learning_rate_is_the_value_shown(fixed_speed):
 
 
 def test_zero_epochs_cannot_be_chosen(fixed_speed):
-    controls = TrainingControls(Settings("all-MiniLM-L6-v2"), tiny_raw())
+    controls = TrainingControls(Settings("sentence-transformers/all-MiniLM-L6-v2"), tiny_raw())
     controls.epochs.min = 0
     controls.epochs.value = 0
     with pytest.raises(CourseError, match="epochs must be a whole number from 1 to 100"):
@@ -150,6 +150,6 @@ def test_the_estimate_times_steps_with_the_runs_dropout_and_frozen_embeddings(mo
     """A run without dropout, its embeddings frozen, is timed as such: the lesson's estimate then matches its speed."""
     asked = []
     monkeypatch.setattr(cost, "step_seconds", lambda *knobs: asked.append(knobs) or (0.01, 0.01, 0.01))
-    estimate(Settings("all-MiniLM-L6-v2", dropout=0.0, freeze_embeddings=True), TRAIN, EVAL)
-    estimate(Settings("all-MiniLM-L6-v2"), TRAIN, EVAL)
+    estimate(Settings("sentence-transformers/all-MiniLM-L6-v2", dropout=0.0, freeze_embeddings=True), TRAIN, EVAL)
+    estimate(Settings("sentence-transformers/all-MiniLM-L6-v2"), TRAIN, EVAL)
     assert [knobs[2:5] for knobs in asked] == [("fp32", 0.0, True), ("fp32", None, False)]

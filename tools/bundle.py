@@ -1,4 +1,4 @@
-"""python -m tools.bundle: build an offline bundle for a workshop room (data, checkpoints, metric, wheels), or verify one.
+"""python -m tools.bundle: build an offline bundle for a workshop room (data, checkpoints, wheels), or verify one.
 
 The instructor builds it once on a machine with network; learners set COURSE_BUNDLE to its folder and never need the Hub.
 """
@@ -17,12 +17,11 @@ from datetime import datetime, timezone
 from fnmatch import fnmatch
 from pathlib import Path
 
-from helpers.bundled import CHECKPOINTS, DATA, MANIFEST, METRIC, SUMS, check, digest
+from helpers.bundled import CHECKPOINTS, DATA, MANIFEST, SUMS, check, digest
 from helpers.checkpoints import PACKAGED_CHECKPOINT, REGISTRY, SEED_CHECKPOINT, Checkpoint, check_folder, lookup, packaged_path
 from helpers.data import GLUE_FILES, HUB_CONFIG, HUB_ID, glue_folder, read_glue_folder
 from helpers.errors import CourseError
 from helpers.hub import hub_status
-from helpers.metrics import LOCAL_METRIC
 from helpers.preflight import DISTRIBUTION
 
 DEFAULT_CHECKPOINTS = (PACKAGED_CHECKPOINT, SEED_CHECKPOINT)
@@ -36,7 +35,6 @@ README = """# MRPC course bundle
 Built {built} with {course} {version}, for a room without the Hugging Face Hub:
 
 {contents}
-- `{metric}`: the GLUE MRPC metric, for `evaluate.load`
 - `{sums}` and `{manifest}`: each file's SHA-256, and what is here
 
 Use it: set one variable before starting JupyterLab or `python -m helpers.train`:
@@ -68,8 +66,6 @@ def build(out: str | Path, mrpc_dir: str | None = None, names=DEFAULT_CHECKPOINT
         partial.chmod(0o755)  # mkdtemp's folder is private; a shared drive's readers need it
         manifest = {"data": write_data(partial / DATA, mrpc),
                     "checkpoints": {name: write_checkpoint(partial / CHECKPOINTS / name, REGISTRY[name]) for name in names}}
-        (partial / METRIC).parent.mkdir(parents=True)
-        shutil.copyfile(LOCAL_METRIC, partial / METRIC)
         manifest["wheels"] = write_wheels(partial / "wheels") if wheels else None
         write_manifest(partial, manifest, names)
         write_sums(partial)
@@ -210,7 +206,7 @@ def readme(manifest: dict) -> str:
     got = manifest["checkpoints"]
     contents += [f"- `{CHECKPOINTS}/{name}/`: {got[name]['hub_id']}, from {got[name]['from']}" for name in got]
     text = README.format(built=manifest["built"], course=DISTRIBUTION, version=manifest["version"], contents="\n".join(contents),
-                         metric=METRIC, sums=SUMS, manifest=MANIFEST)
+                         sums=SUMS, manifest=MANIFEST)
     return text + (WHEELS.format(**manifest["wheels"]) if manifest["wheels"] else "")
 
 
@@ -234,7 +230,7 @@ def replace(partial: Path, out: Path) -> None:
 
 
 def sizes(out: Path) -> dict[str, list[int]]:
-    """Files and bytes of each part of a bundle: the data, each checkpoint, the metric, the wheels, the others (workshops)."""
+    """Files and bytes of each part of a bundle: the data, each checkpoint, the wheels, the others (workshops)."""
     parts: dict[str, list[int]] = {}
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         relative = path.relative_to(out).parts
@@ -242,7 +238,7 @@ def sizes(out: Path) -> dict[str, list[int]]:
         parts.setdefault(part, [0, 0])
         parts[part][0] += 1
         parts[part][1] += path.stat().st_size
-    order = ["data", CHECKPOINTS, "metric", "wheels", "others"]
+    order = ["data", CHECKPOINTS, "wheels", "others"]
     return dict(sorted(parts.items(), key=lambda item: (order.index(item[0].split("/")[0]), item[0])))
 
 

@@ -1,7 +1,7 @@
-"""python -m tools.estimate: lesson 4's cost estimate against the time a real run takes, on this machine.
+"""python -m tools.estimate: lesson 5's cost estimate against the time a real run takes, on this machine.
 
-Estimates as lesson 4's widgets do (a measured warm-up, helpers/cost.py), then trains the same settings in a fresh
-process with lesson 4's `train_run`, and prints both with their ratio. Results go to benchmarks/estimate-<device>.json.
+Estimates as lesson 5's widgets do (a measured warm-up, helpers/cost.py), then trains the same settings in a fresh
+process with lesson 5's `train_run`, and prints both with their ratio. Results go to benchmarks/estimate-<device>.json.
 """
 
 import argparse
@@ -20,8 +20,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.estimate", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="full", help="full (default) or smoke")
     parser.add_argument("--source", help="hub, sample or a GLUE MRPC folder (default: MRPC_DIR, else the Hub, else the sample)")
-    parser.add_argument("--checkpoint", help="default: lesson 4's for this machine")
-    parser.add_argument("--batch-size", type=int, help="default: lesson 4's for this machine")
+    parser.add_argument("--checkpoint", help="default: lesson 5's for this machine")
+    parser.add_argument("--batch-size", type=int, help="default: lesson 5's for this machine")
     args = parser.parse_args(argv)
 
     from helpers.cost import estimate, pair_tokens

@@ -2,7 +2,7 @@
 
 `profile` times one epoch of length-grouped batches of 32 by hand, split into forward, backward and AdamW, for the
 course's model as the seed loads it and with one lever changed at a time (no dropout; embeddings frozen; `torch.compile`,
-run twice: its first pass pays for compiling). `accuracy` trains one run with lesson 4's `train_run` and chosen levers
+run twice: its first pass pays for compiling). `accuracy` trains one run with lesson 5's `train_run` and chosen levers
 and prints its validation accuracy and F1 after each epoch. Both append what they measured to a JSON file
 (default: benchmarks/cpu-levers.json), which the README's account of the levers quotes.
 """
@@ -86,7 +86,7 @@ def profile(source: str | None, names: list[str]) -> list[dict]:
 
 def accuracy(source: str | None, epochs: int, learning_rate: float, dropout: float | None, frozen: bool,
              frozen_layers: int, seed: int) -> dict:
-    """One run of lesson 4's `train_run` with these levers; its accuracy and F1 after each epoch (benchmark)."""
+    """One run of lesson 5's `train_run` with these levers; its accuracy and F1 after each epoch (benchmark)."""
     from helpers import recipe
     from helpers.runs import load_run
     from helpers.training import course_defaults

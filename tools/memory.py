@@ -53,6 +53,9 @@ def table(result: dict) -> str:
     lines = [f"{result['device']}, `MEM_LIMIT` {result['mem_limit'] / 2**30:g} GiB, profile `{result['profile']}`, data: {result['data']}, {result['date']}.", "",
              "| lesson | peak memory of its kernel | wall time |", "|---|---|---|"]
     for row in result["lessons"]:
+        if row.get("peak_mb") is None:  # a lesson added since the last measurement
+            lines.append(f"| {row['lesson']} | not measured yet | not measured yet |")
+            continue
         flag = "" if row["peak_mb"] <= LIMIT_MB else " ⚠ over 1.5 GB"
         lines.append(f"| {row['lesson']} | {row['peak_mb']:,} MB{flag} | {row['seconds']:.0f} s |")
     return "\n".join(lines)
@@ -68,7 +71,7 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", default="full")
     parser.add_argument("--mem-limit", default=str(2 * 1024**3), help="MEM_LIMIT the kernels see, in bytes (default: Binder's 2 GiB)")
     parser.add_argument("--readme", action="store_true", help="only regenerate the README's table from the saved JSON")
-    parser.add_argument("lessons", nargs="*", help="only these lessons, such as 06_loop.ipynb; the others keep their saved rows")
+    parser.add_argument("lessons", nargs="*", help="only these lessons, such as 07_loop.ipynb; the others keep their saved rows")
     args = parser.parse_args(argv)
     if args.mrpc_dir and not Path(args.mrpc_dir).is_dir():
         parser.error(f"there is no folder {args.mrpc_dir}: point --mrpc-dir at the MRPC folder of the GLUE download.")
