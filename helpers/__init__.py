@@ -16,6 +16,7 @@ NAMES = {
     "run_checks": "helpers.preflight",
     # exported from the lessons into helpers/recipe.py (python -m tools.export): the lesson named there teaches each
     "load_mrpc": "helpers.recipe",
+    "tokenize_function": "helpers.recipe",
     "tokenize_dataset": "helpers.recipe",
     "compute_metrics": "helpers.recipe",
     "load_model": "helpers.recipe",

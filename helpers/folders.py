@@ -34,12 +34,12 @@ def new_run_dir(settings, label: str = "") -> Path:
 
 
 def write_json(path: Path, value) -> None:
-    """Write JSON through a temporary file, so a crash never leaves half a file (lesson 4)."""
+    """Write JSON through a temporary file, so a crash never leaves half a file (lesson 5)."""
     write_text(path, json.dumps(value, indent=2))
 
 
 def start_run(settings, raw, model, run_dir=None, resume: bool = False, label: str = "") -> tuple[Path, str | None]:
-    """The run's folder, agreed by every process, locked, with what the run uses; and the checkpoint to resume from (lesson 4)."""
+    """The run's folder, agreed by every process, locked, with what the run uses; and the checkpoint to resume from (lesson 5)."""
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
 
@@ -69,7 +69,7 @@ def start_run(settings, raw, model, run_dir=None, resume: bool = False, label: s
 
 
 def prepare(settings, used: dict, run_dir, resume: bool, label: str = "") -> tuple[str, str | None]:
-    """Make or check the folder, lock it, record settings and what is used; find where to resume (lesson 4)."""
+    """Make or check the folder, lock it, record settings and what is used; find where to resume (lesson 5)."""
     folder = Path(run_dir) if run_dir else new_run_dir(settings, label)
     writable_folder(folder)
     lock(folder)
@@ -84,13 +84,13 @@ def prepare(settings, used: dict, run_dir, resume: bool, label: str = "") -> tup
 
 
 def not_a_file(folder: Path) -> None:
-    """Refuse a run folder's path that names a file (lesson 4)."""
+    """Refuse a run folder's path that names a file (lesson 5)."""
     if folder.exists() and not folder.is_dir():
         raise CourseError(f"{folder} is a file, not a folder: choose another --output-dir.")
 
 
 def writable_folder(folder: Path) -> None:
-    """Make the folder, or say in one sentence why it cannot be (lesson 4)."""
+    """Make the folder, or say in one sentence why it cannot be (lesson 5)."""
     not_a_file(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -102,7 +102,7 @@ def writable_folder(folder: Path) -> None:
 
 
 def lock(folder: Path) -> None:
-    """Hold the folder for this process, or refuse when another run holds it (lesson 4)."""
+    """Hold the folder for this process, or refuse when another run holds it (lesson 5)."""
     key = str(folder.resolve())
     if key in _LOCKS:
         return
@@ -121,7 +121,7 @@ def held() -> list[Path]:
 
 
 def leftover(folder: Path) -> None:
-    """Remove a final save that a kill cut short: the course's own temporary files, never a checkpoint (lesson 4)."""
+    """Remove a final save that a kill cut short: the course's own temporary files, never a checkpoint (lesson 5)."""
     import shutil
 
     staging = folder / STAGING
@@ -131,7 +131,7 @@ def leftover(folder: Path) -> None:
 
 
 def same_data(folder: Path, used: dict) -> None:
-    """Refuse to resume on data other than the run's so far (lesson 4)."""
+    """Refuse to resume on data other than the run's so far (lesson 5)."""
     recorded = read_json(folder / "used.json")
     before = recorded.get("data", {}).get("sha256")
     if before and before != used["data"]["sha256"]:
@@ -140,7 +140,7 @@ def same_data(folder: Path, used: dict) -> None:
 
 
 def complete(checkpoint: Path) -> bool:
-    """Whether a checkpoint folder holds every file the Trainer needs to resume, its state readable (lesson 4)."""
+    """Whether a checkpoint folder holds every file the Trainer needs to resume, its state readable (lesson 5)."""
     try:
         return all((checkpoint / name).stat().st_size > 0 for name in CHECKPOINT_FILES) and \
             "global_step" in json.loads((checkpoint / "trainer_state.json").read_text())
@@ -149,7 +149,7 @@ def complete(checkpoint: Path) -> bool:
 
 
 def last_complete_checkpoint(folder: Path) -> str:
-    """The newest whole checkpoint; newer partial ones are set aside, each said in one line (lesson 4)."""
+    """The newest whole checkpoint; newer partial ones are set aside, each said in one line (lesson 5)."""
     found = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]) if p.name.split("-")[1].isdigit() else -1)
     for checkpoint in reversed(found):
         if complete(checkpoint):
@@ -160,7 +160,7 @@ def last_complete_checkpoint(folder: Path) -> str:
 
 
 def set_aside(checkpoint: Path) -> Path:
-    """Rename a partial checkpoint so that the Trainer never picks it, keeping its files (lesson 4)."""
+    """Rename a partial checkpoint so that the Trainer never picks it, keeping its files (lesson 5)."""
     target, n = checkpoint.with_name(f"incomplete-{checkpoint.name}"), 1
     while target.exists():
         target, n = checkpoint.with_name(f"incomplete-{checkpoint.name}-{n}"), n + 1
@@ -169,7 +169,7 @@ def set_aside(checkpoint: Path) -> Path:
 
 
 def read_json(path: Path) -> dict:
-    """A small JSON file of a run folder, {} when it is absent, one sentence when it is damaged (lesson 4)."""
+    """A small JSON file of a run folder, {} when it is absent, one sentence when it is damaged (lesson 5)."""
     try:
         value = json.loads(path.read_text()) if path.is_file() else {}
     except (OSError, ValueError) as error:

@@ -15,7 +15,7 @@ RUN_FILES = ("config.json", "model.safetensors", "tokenizer_config.json", "setti
 
 @dataclass
 class Run:
-    """A saved run, read back from its folder (lesson 5)."""
+    """A saved run, read back from its folder (lesson 6)."""
 
     path: Path
     settings: dict
@@ -29,7 +29,7 @@ class Run:
 
 
 class UnreadableRun(CourseError):
-    """A run folder that cannot be read: what is wrong (`what`) and what to do (`todo`) (lesson 5)."""
+    """A run folder that cannot be read: what is wrong (`what`) and what to do (`todo`) (lesson 6)."""
 
     def __init__(self, path: Path, what: str, todo: str = "train it again in lesson 4 and delete this folder", detail: str = ""):
         super().__init__(f"Cannot read the run in {path}: {what}{detail}: pick another run, or {todo}.")
@@ -42,7 +42,7 @@ def scratch(name: str) -> str:
 
 
 def shareable(folder: Path) -> None:
-    """Make a run's files readable by the group, as the umask allows: the Trainer writes some for the owner only (lesson 4)."""
+    """Make a run's files readable by the group, as the umask allows: the Trainer writes some for the owner only (lesson 5)."""
     mask = os.umask(0)
     os.umask(mask)
     for path in folder.rglob("*"):
@@ -51,19 +51,19 @@ def shareable(folder: Path) -> None:
 
 
 def peak_memory_mb() -> float:
-    """The peak resident memory of this process so far, in MB (lesson 4)."""
+    """The peak resident memory of this process so far, in MB (lesson 5)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def peak_gpu_mb() -> dict:
-    """{"peak_gpu_mb": ...}, the most GPU memory torch has held, where there is a CUDA GPU (lesson 4)."""
+    """{"peak_gpu_mb": ...}, the most GPU memory torch has held, where there is a CUDA GPU (lesson 5)."""
     import torch
 
     return {"peak_gpu_mb": round(torch.cuda.max_memory_allocated() / 2**20)} if torch.cuda.is_available() else {}
 
 
 def save_run(trainer, settings) -> Path:
-    """Save model, tokenizer, log history, metrics and the loss curve into the run's folder (lesson 4)."""
+    """Save model, tokenizer, log history, metrics and the loss curve into the run's folder (lesson 5)."""
     path = Path(trainer.args.output_dir)
     trainer.save_model(str(path / STAGING))  # a kill now leaves the last checkpoint and no half-written model
     if trainer.is_world_process_zero():
@@ -119,7 +119,7 @@ def finish_run(path: Path, history: list[dict], trained_by: str = "Trainer") -> 
 
 
 def list_runs() -> list[Path]:
-    """The run folders under outputs/runs that can be read, oldest first; one line for each one skipped, and why (lesson 5)."""
+    """The run folders under outputs/runs that can be read, oldest first; one line for each one skipped, and why (lesson 6)."""
     runs = []
     for folder in sorted(p for p in output_dir("runs").iterdir() if p.is_dir() and not p.name.startswith(".")):
         try:
@@ -130,7 +130,7 @@ def list_runs() -> list[Path]:
 
 
 def load_run(path: str | Path) -> Run:
-    """Read a run's settings, history, metrics and what it used, after checking every file can be read (lesson 5)."""
+    """Read a run's settings, history, metrics and what it used, after checking every file can be read (lesson 6)."""
     path = Path(path)
     if not path.is_dir():
         raise CourseError(f"There is no folder {path}: give the path of a run folder, as lesson 4 printed it.")
@@ -147,14 +147,14 @@ def load_run(path: str | Path) -> Run:
 
 
 def resume_advice(path: Path) -> str:
-    """What to do with an unfinished run: continue it where it holds a checkpoint, else train it again (lesson 5)."""
+    """What to do with an unfinished run: continue it where it holds a checkpoint, else train it again (lesson 6)."""
     if any(path.glob("checkpoint-*/trainer_state.json")):
         return f"continue it with python -m helpers.train --resume --output-dir {path}"
     return "train it again in lesson 4 and delete this folder"
 
 
 def read_run_json(path: Path, name: str, kind: type, todo: str = "train it again in lesson 4 and delete this folder"):
-    """One JSON file of a run folder, or UnreadableRun saying why not (lesson 5)."""
+    """One JSON file of a run folder, or UnreadableRun saying why not (lesson 6)."""
     try:
         value = json.loads((path / name).read_text(encoding="utf-8"))
     except OSError as error:
@@ -167,7 +167,7 @@ def read_run_json(path: Path, name: str, kind: type, todo: str = "train it again
 
 
 def readable_weights(path: Path) -> None:
-    """Check that model.safetensors's header can be read and covers the file, reading no weights (lesson 5)."""
+    """Check that model.safetensors's header can be read and covers the file, reading no weights (lesson 6)."""
     from safetensors import SafetensorError, safe_open
 
     try:
@@ -178,7 +178,7 @@ def readable_weights(path: Path) -> None:
 
 
 def check_same_data(run: Run, raw, other_data: bool = False) -> None:
-    """Refuse to score a run on data other than the data it was trained and validated on, unless other_data is True (lesson 5)."""
+    """Refuse to score a run on data other than the data it was trained and validated on, unless other_data is True (lesson 6)."""
     from helpers.data import fingerprint
 
     then, now = run.used.get("data"), fingerprint(raw)
@@ -196,7 +196,7 @@ def check_same_data(run: Run, raw, other_data: bool = False) -> None:
 
 
 def trainer_run_like(settings) -> Path | None:
-    """The newest finished run the Trainer trained with exactly these settings, if there is one (lesson 6)."""
+    """The newest finished run the Trainer trained with exactly these settings, if there is one (lesson 7)."""
     wanted = settings.resolved().as_dict()
     for path in reversed(list_runs()):
         run = load_run(path)

@@ -1,4 +1,4 @@
-"""Widgets of lessons 4 and 5: pick a checkpoint and epochs, see the cost; pick a run; try your own pair."""
+"""Widgets of lessons 4 to 6: pick a checkpoint and epochs (and see the cost, lesson 5); pick a run; try your own pair."""
 
 import ipywidgets as w
 
@@ -11,7 +11,7 @@ WIDE = {"description_width": "8em"}  # room for the longest label, "learning rat
 
 
 class TrainingControls:
-    """A checkpoint dropdown, sliders for epochs, learning rate and batch size, the cost here, and what is not used yet (lesson 4)."""
+    """A checkpoint dropdown, sliders for epochs, learning rate and batch size, the cost here, and what is not used yet (lesson 5)."""
 
     def __init__(self, defaults: Settings, raw):
         from helpers.cost import pair_tokens
@@ -31,7 +31,7 @@ class TrainingControls:
         self.update()
 
     def settings(self) -> Settings:
-        """The settings the widgets hold now; the cells below use them, and the notice tracks changes from here (lesson 4)."""
+        """The settings the widgets hold now; the cells below use them, and the notice tracks changes from here (lesson 5)."""
         self.used = self.held()
         self.notice.value = ""
         return self.used
@@ -42,7 +42,7 @@ class TrainingControls:
         return Settings(**{**self.defaults.as_dict(), **values}).check()
 
     def changed(self) -> list[str]:
-        """Each setting the widgets changed since `settings()` last read them, as "epochs 1 → 3" (lesson 4)."""
+        """Each setting the widgets changed since `settings()` last read them, as "epochs 1 → 3" (lesson 5)."""
         if self.used is None:
             return []
         now = self.held()
@@ -50,14 +50,14 @@ class TrainingControls:
                 for name in ("checkpoint", "epochs", "learning_rate", "batch_size") if getattr(now, name) != getattr(self.used, name)]
 
     def check_unchanged(self) -> None:
-        """Refuse to train on settings the widgets no longer show, in one sentence that says which cells to run (lesson 4)."""
+        """Refuse to train on settings the widgets no longer show, in one sentence that says which cells to run (lesson 5)."""
         changes = self.changed()
         if changes:
             raise CourseError(f"The widgets changed ({', '.join(changes)}) after the settings were read: "
                               "run the cells from `settings = controls.settings()` down to train with them.")
 
     def estimate(self):
-        """What the settings last read (or, before that, those the widgets hold) cost here (lesson 4)."""
+        """What the settings last read (or, before that, those the widgets hold) cost here (lesson 5)."""
         from helpers.cost import estimate
 
         return estimate(self.used or self.held(), *self.lengths)
@@ -118,7 +118,7 @@ def choose(checkpoint: str, epochs: int) -> Choice:
 
 
 class RunPicker(w.VBox):
-    """A dropdown of saved runs, and a notice while the run picked is not the one the cells below use (lesson 5)."""
+    """A dropdown of saved runs, and a notice while the run picked is not the one the cells below use (lesson 6)."""
 
     def __init__(self, options, value):
         self.dropdown = w.Dropdown(options=options, value=value, description="run", layout=w.Layout(width="90%"))
@@ -128,7 +128,7 @@ class RunPicker(w.VBox):
 
     @property
     def value(self):
-        """The run picked; reading it (`load_run(picker.value)`) makes it the one in use (lesson 5)."""
+        """The run picked; reading it (`load_run(picker.value)`) makes it the one in use (lesson 6)."""
         self.read, self.notice.value = self.dropdown.value, ""
         return self.read
 
@@ -139,7 +139,7 @@ class RunPicker(w.VBox):
 
 
 def run_picker(runs, value=None) -> RunPicker:
-    """A picker of saved runs, the latest selected, or `value`: any run folder's path, added when not listed (lesson 5)."""
+    """A picker of saved runs, the latest selected, or `value`: any run folder's path, added when not listed (lesson 6)."""
     from pathlib import Path
 
     from helpers.runs import load_run
@@ -157,7 +157,7 @@ def run_picker(runs, value=None) -> RunPicker:
 
 
 def pair_checker(judge, first: str, second: str) -> w.VBox:
-    """Two text boxes and the model's verdict on them, updated as you type (lesson 5)."""
+    """Two text boxes and the model's verdict on them, updated as you type (lesson 6)."""
     boxes = [w.Textarea(value=text, layout=w.Layout(width="95%")) for text in (first, second)]
     verdict = w.HTML()
 

