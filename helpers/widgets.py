@@ -18,7 +18,8 @@ class TrainingControls:
 
         self.defaults, self.used = defaults, None
         self.lengths = pair_tokens(raw, "train"), pair_tokens(raw, "validation")
-        self.checkpoint = w.Dropdown(options=list(REGISTRY), value=defaults.checkpoint, description="checkpoint", style=WIDE)
+        self.checkpoint = w.Dropdown(options=list(REGISTRY), value=defaults.checkpoint, description="checkpoint", style=WIDE,
+                                     layout=w.Layout(width="36em"))  # room for a Hub id
         self.epochs = w.IntSlider(value=defaults.epochs, min=1, max=10, description="epochs", style=WIDE)
         rates = sorted({*LEARNING_RATES, defaults.learning_rate})  # the parameters cell's value, whatever it is
         self.learning_rate = w.SelectionSlider(options=[(f"{r:.0e}", r) for r in rates], value=defaults.learning_rate,
@@ -90,7 +91,8 @@ class Choice(w.VBox):
         from helpers.checkpoints import loadable
 
         names = [name for name in REGISTRY if loadable(name)] or [checkpoint]
-        self.checkpoint = w.Dropdown(options=sorted({*names, checkpoint}), value=checkpoint, description="checkpoint", style=WIDE)
+        self.checkpoint = w.Dropdown(options=sorted({*names, checkpoint}), value=checkpoint, description="checkpoint", style=WIDE,
+                                     layout=w.Layout(width="36em"))  # room for a Hub id
         self.epochs = w.IntSlider(value=epochs, min=1, max=10, description="epochs", style=WIDE)
         missing = [name for name in REGISTRY if name not in names]
         why = w.HTML(f"Not offered: {', '.join(missing)} (not in the Hugging Face cache, and the Hub does not answer)." if missing else "")
