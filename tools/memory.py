@@ -58,7 +58,7 @@ def table(result: dict) -> str:
             continue
         flag = "" if row["peak_mb"] <= LIMIT_MB else " ⚠ over 1.5 GB"
         lines.append(f"| {row['lesson']} | {row['peak_mb']:,} MB{flag} | {row['seconds']:.0f} s |")
-    return "\n".join(lines)
+    return "\n".join(lines + ([f"\n{result['note']}"] if result.get("note") else []))
 
 
 def main(argv=None) -> None:
