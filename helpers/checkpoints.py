@@ -99,7 +99,7 @@ def check_folder(folder: Path) -> str:
     import json
 
     try:
-        model_type = json.loads((folder / "config.json").read_text()).get("model_type")
+        model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
     except (OSError, ValueError, AttributeError):
         raise CourseError(f"{folder} holds no readable config.json: give a folder saved by lesson 4 or by save_pretrained.") from None
     if model_type not in ENCODERS:

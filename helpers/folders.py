@@ -94,7 +94,7 @@ def writable_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".writable"
-        probe.write_text("")
+        probe.write_text("", encoding="utf-8")
         probe.unlink()
     except OSError as error:
         raise CourseError(f"Cannot write in {folder} ({error.strerror}): choose a folder you can write to.") from None
@@ -143,7 +143,7 @@ def complete(checkpoint: Path) -> bool:
     """Whether a checkpoint folder holds every file the Trainer needs to resume, its state readable (lesson 5)."""
     try:
         return all((checkpoint / name).stat().st_size > 0 for name in CHECKPOINT_FILES) and \
-            "global_step" in json.loads((checkpoint / "trainer_state.json").read_text())
+            "global_step" in json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
 
@@ -171,7 +171,7 @@ def set_aside(checkpoint: Path) -> Path:
 def read_json(path: Path) -> dict:
     """A small JSON file of a run folder, {} when it is absent, one sentence when it is damaged (lesson 5)."""
     try:
-        value = json.loads(path.read_text()) if path.is_file() else {}
+        value = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except (OSError, ValueError) as error:
         raise CourseError(f"{path} is damaged ({type(error).__name__}): restore it, or start a new run in another folder.") from None
     if not isinstance(value, dict):

@@ -49,7 +49,7 @@ def ram_gb(environ=os.environ, limit_files=CGROUP_LIMITS) -> float:
         pass
     for path in limit_files:
         try:
-            limits.append(int(open(path).read().strip()))
+            limits.append(int(open(path, encoding="utf-8").read().strip()))
         except (OSError, ValueError):  # no such file, or "max": no cap
             pass
     if environ.get("MEM_LIMIT", "").isdigit():  # set by Binder (JupyterHub) to the container's cap
@@ -72,7 +72,7 @@ def limit_heap_growth() -> None:
 def cpuinfo(field: str) -> str | None:
     """The first value of a field of /proc/cpuinfo, where there is one (lesson 5)."""
     try:
-        with open("/proc/cpuinfo") as handle:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
             return next((line.split(":", 1)[1].strip() for line in handle if line.startswith(field)), None)
     except OSError:
         return None

@@ -66,8 +66,8 @@ class Lab:
                    if session["path"] == notebook and session.get("kernel")]
         for process in Path("/proc").glob("[0-9]*"):
             try:
-                if kernels and f"kernel-{kernels[0]}.json" in (process / "cmdline").read_text():
-                    status = dict(line.split(":", 1) for line in (process / "status").read_text().splitlines())
+                if kernels and f"kernel-{kernels[0]}.json" in (process / "cmdline").read_text(encoding="utf-8"):
+                    status = dict(line.split(":", 1) for line in (process / "status").read_text(encoding="utf-8").splitlines())
                     return int(status["VmHWM"].split()[0]) // 1024
             except (OSError, KeyError, ValueError):
                 continue  # a process that ended, or one that is not ours to read
@@ -80,7 +80,7 @@ class Lab:
             self.api(f"kernels/{kernel['id']}", method="DELETE")
 
     def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(self.log.read_text(errors="replace", encoding="utf-8").splitlines()[-lines:])
 
 
 def free_port() -> int:
@@ -93,7 +93,7 @@ def lab_settings(folder: Path) -> Path:
     """A settings folder of its own: no news or update checks (no network here), nothing from the user's."""
     notification = folder / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True, exist_ok=True)
-    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8")
     return folder
 
 
@@ -111,7 +111,7 @@ def start_lab(root: Path, output: Path, scratch: Path, timeout: float = 60, bund
     if os.geteuid() == 0:
         command.append("--allow-root")
     log = scratch / "jupyterlab.log"
-    with log.open("w") as out:
+    with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     lab = Lab(f"http://127.0.0.1:{port}", token, root, process, log)
     deadline = time.monotonic() + timeout

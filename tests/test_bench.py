@@ -27,7 +27,7 @@ def test_a_recipe_run_with_several_seeds_reports_means_and_spread():
 def test_the_knob_table_gives_each_knobs_seconds_and_its_speed_against_the_seed(tmp_path):
     path = tmp_path / "knobs.json"
     knobs = [{**bench.KNOBS[0], "seconds": 40.0}, {**bench.KNOBS[-2], "seconds": 16.0}]
-    path.write_text(json.dumps({"device": "CPU: x", "pairs": 640, "date": "2026-11-27", "knobs": knobs}))
+    path.write_text(json.dumps({"device": "CPU: x", "pairs": 640, "date": "2026-11-27", "knobs": knobs}), encoding="utf-8")
     lines = bench.knob_table(path).splitlines()
     assert lines[0] == "CPU: x, 640 pairs, one pass, 2026-11-27:" and len(lines) == 6
     assert lines[4].startswith("| the seed recipe | 8 | fp32 | random | 0.1 | trained | 40.0 | 1.00 |")
@@ -84,7 +84,7 @@ def test_the_recipe_search_table_shows_each_seed_and_the_mean_of_the_runs_there_
                 "accuracy_by_epoch": [0.5, accuracy], "f1_by_epoch": [0.6, accuracy + 0.05]}
 
     path = tmp_path / "search.json"
-    path.write_text(json.dumps({"runs": [run("shuffled", 42, 0.80), run("shuffled", 43, 0.82), run("random", 43, 0.70)]}))
+    path.write_text(json.dumps({"runs": [run("shuffled", 42, 0.80), run("shuffled", 43, 0.82), run("random", 43, 0.70)]}), encoding="utf-8")
     lines = bench.search_table(path).splitlines()
     assert lines[0] == "| batches | learning rate | warm-up | seed 42 | seed 43 | mean |" and len(lines) == 4
     assert lines[2] == "| grouped, shuffled | 1.5e-4 | 10% | 0.800 / 0.850 | 0.820 / 0.870 | 0.810 / 0.860 |"

@@ -48,11 +48,11 @@ def test_build_writes_the_glue_layout_checkpoint_and_sums_that_verify_accepts_an
     model = out / "checkpoints" / PACKAGED_CHECKPOINT
     assert {"config.json", "model.safetensors", "tokenizer.json", "vocab.txt"} <= files_in(model)
     assert not [name for name in files_in(out) if name.endswith(".py")]  # the course runs its own code, never a drive's
-    manifest = json.loads((out / "bundle.json").read_text())
+    manifest = json.loads((out / "bundle.json").read_text(encoding="utf-8"))
     assert manifest["data"] == {"from": str(glue_folder), "pairs": {"train": 3, "validation": 1, "test": 2}}
     assert list(manifest["checkpoints"]) == [PACKAGED_CHECKPOINT] and manifest["wheels"] is None
-    assert "export COURSE_BUNDLE=" in (out / "README.md").read_text()
-    lines = (out / SUMS).read_text().splitlines()
+    assert "export COURSE_BUNDLE=" in (out / "README.md").read_text(encoding="utf-8")
+    lines = (out / SUMS).read_text(encoding="utf-8").splitlines()
     assert all(re.fullmatch(r"[0-9a-f]{64}  \S+", line) for line in lines)
     assert {line[66:] for line in lines} == files_in(out) - {SUMS}  # every file but itself, bundle.json included
     if shutil.which("sha256sum"):
@@ -95,11 +95,11 @@ def test_a_folder_that_is_not_a_whole_bundle_is_refused(tmp_path, monkeypatch, c
     monkeypatch.setenv("COURSE_BUNDLE", str(half))
     with pytest.raises(CourseError, match=rf"^{half} holds no SHA256SUMS, so it is not a whole course bundle: {AGAIN}"):
         resolve(PACKAGED_CHECKPOINT)
-    (half / SUMS).write_text("not a checksum line\n")
+    (half / SUMS).write_text("not a checksum line\n", encoding="utf-8")
     assert bundle.main(["verify", str(half)]) == 2
     said = f"The course bundle at {half} is damaged: line 1 of {SUMS} is not `<sha256>  <path>`: {AGAIN}."
     assert capsys.readouterr().err == f"error: {said}\n"
-    (half / SUMS).write_text(f"{'0' * 64}  data/notes.txt\n")  # sha256sum's format, but not the list of a course bundle
+    (half / SUMS).write_text(f"{'0' * 64}  data/notes.txt\n", encoding="utf-8")  # sha256sum's format, but not the list of a course bundle
     assert bundle.main(["verify", str(half)]) == 2
     said = f"{half} is not a course bundle ({SUMS} does not list bundle.json): {AGAIN}, or unset COURSE_BUNDLE."
     assert capsys.readouterr().err == f"error: {said}\n"
@@ -127,7 +127,7 @@ def test_the_bundle_is_checked_once_per_process(built, monkeypatch):
     monkeypatch.setattr(bundled, "digest", lambda path, real=bundled.digest: hashed.append(path) or real(path))
     monkeypatch.setenv("COURSE_BUNDLE", str(built))
     choose_source(), resolve(PACKAGED_CHECKPOINT), default_checkpoint()
-    assert len(hashed) == len((built / SUMS).read_text().splitlines())
+    assert len(hashed) == len((built / SUMS).read_text(encoding="utf-8").splitlines())
 
 
 def test_a_bundled_bert_base_trains_by_name_but_is_not_the_lessons_default(built, monkeypatch):
@@ -162,11 +162,11 @@ def full_disk(folder):
 def test_other_files_are_refused_an_older_bundle_replaced_and_a_failed_build_leaves_nothing(tmp_path, glue_folder, monkeypatch):
     other = tmp_path / "other"
     other.mkdir()
-    (other / "notes.txt").write_text("mine")
+    (other / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(CourseError, match=f"^{other} holds files and is not a course bundle: choose a new or empty folder"):
         bundle.build(other, mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT])
     first = bundle.build(tmp_path / "bundle", mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT])
-    (first / "stale.txt").write_text("from the older bundle")
+    (first / "stale.txt").write_text("from the older bundle", encoding="utf-8")
     assert bundle.build(first, mrpc_dir=str(glue_folder), names=[PACKAGED_CHECKPOINT]) == first
     assert not (first / "stale.txt").exists() and bundled.check(first) == 11
     monkeypatch.setattr(bundle, "write_sums", interrupted)  # Ctrl-C near the end
@@ -200,17 +200,17 @@ def test_mrpc_from_the_hub_is_written_in_the_glue_layout(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", load_dataset)
     out = bundle.build(tmp_path / "bundle", names=[PACKAGED_CHECKPOINT])
     folder, header = out / "data" / "MRPC", "\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
-    assert (folder / "train.tsv").read_text().startswith(f"Quality{header}1\t0\t0\tA tab here and a line end there .\t")
-    assert (folder / "test.tsv").read_text().startswith(f"index{header}0\t0\t0\t")
+    assert (folder / "train.tsv").read_text(encoding="utf-8").startswith(f"Quality{header}1\t0\t0\tA tab here and a line end there .\t")
+    assert (folder / "test.tsv").read_text(encoding="utf-8").startswith(f"index{header}0\t0\t0\t")
     hub["train"]["sentence1"][0] = "A tab here and a line end there ."
     assert read_glue_folder(folder) == hub  # labels, and the test split's hidden ones, as the Hub has them
-    assert json.loads((out / "bundle.json").read_text())["data"]["from"] == "nyu-mll/glue (mrpc) on the Hugging Face Hub"
+    assert json.loads((out / "bundle.json").read_text(encoding="utf-8"))["data"]["from"] == "nyu-mll/glue (mrpc) on the Hugging Face Hub"
 
 
 def test_wheels_are_the_pinned_libraries_jupyterlab_and_the_build_backend(tmp_path, monkeypatch):
     import tomllib
 
-    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
     pins, extras = project["project"]["dependencies"], project["project"]["optional-dependencies"]
     wanted = {*pins, *extras["lab"], *project["build-system"]["requires"]}
     assert set(bundle.requirements()) == wanted
@@ -247,7 +247,7 @@ def test_the_command_line_trains_on_the_bundle(room, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"Data: the GLUE MRPC files in {room}/data/MRPC, because " in done.stdout  # decided once, with the run's settings
     (run,) = (tmp_path / "outputs" / "runs").iterdir()
-    used, settings = json.loads((run / "used.json").read_text()), json.loads((run / "settings.json").read_text())
+    used, settings = json.loads((run / "used.json").read_text(encoding="utf-8")), json.loads((run / "settings.json").read_text(encoding="utf-8"))
     assert used["source"] == settings["source"] == str(room / "data" / "MRPC")
     assert used["data"]["train"] == len(read_glue_folder(room / "data" / "MRPC")["train"]["label"])  # every pair the bundle holds
     assert used["checkpoint"]["name"] == PACKAGED_CHECKPOINT

@@ -58,7 +58,7 @@ def test_dropout_and_frozen_embeddings_are_what_the_saved_model_says(tmp_path):
     assert frozen and all(name.startswith("bert.embeddings.") for name in frozen)
     assert "bert.embeddings.word_embeddings.weight" in frozen and model.classifier.weight.requires_grad
     model.save_pretrained(tmp_path)
-    assert '"hidden_dropout_prob": 0.0' in (tmp_path / "config.json").read_text()  # a saved run records the dropout it had
+    assert '"hidden_dropout_prob": 0.0' in (tmp_path / "config.json").read_text(encoding="utf-8")  # a saved run records the dropout it had
     plain = load_model(PACKAGED_CHECKPOINT)
     assert {m.p for m in plain.modules() if isinstance(m, torch.nn.Dropout)} == {0.1}
     assert all(parameter.requires_grad for parameter in plain.parameters())

@@ -10,7 +10,7 @@ import helpers
 from helpers import CourseError, colab, session
 from tools import badges
 
-PROJECT = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
+PROJECT = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 PINS = [("torch", "2.13.0"), ("transformers", "5.23.0"), ("datasets", "5.2.0"), ("evaluate", "0.4.6")]
 

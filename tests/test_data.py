@@ -66,10 +66,10 @@ def test_folder_without_dev_file_names_it(glue_folder):
 
 
 def test_malformed_header_and_row_are_reported(glue_folder):
-    (glue_folder / "dev.tsv").write_text("a,b,c\n1,2,3\n")
+    (glue_folder / "dev.tsv").write_text("a,b,c\n1,2,3\n", encoding="utf-8")
     with pytest.raises(CourseError, match="not a GLUE MRPC file"):
         read_glue_folder(glue_folder)
-    (glue_folder / "dev.tsv").write_text("Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t2\tonly three\n")
+    (glue_folder / "dev.tsv").write_text("Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t2\tonly three\n", encoding="utf-8")
     with pytest.raises(CourseError, match="Line 2 of .*dev.tsv"):
         read_glue_folder(glue_folder)
 

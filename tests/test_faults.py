@@ -111,7 +111,7 @@ def test_a_failed_start_leaves_nothing_that_blocks_the_corrected_command(tmp_pat
     folder = tmp_path / "run"
     one_line_error(train(tmp_path, *SMALL, "--checkpoint", "bert-bsae-uncased", "--output-dir", str(folder)), "Unknown checkpoint")
     folder.mkdir()
-    (folder / "settings.json").write_text(json.dumps({"checkpoint": "bert-bsae-uncased"}))  # a start that failed before any checkpoint
+    (folder / "settings.json").write_text(json.dumps({"checkpoint": "bert-bsae-uncased"}), encoding="utf-8")  # a start that failed before any checkpoint
     assert train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(folder)).returncode == 0
 
 
@@ -128,15 +128,15 @@ def test_a_run_records_the_data_and_checkpoint_it_used_and_resumes_on_them(tmp_p
         time.sleep(0.05)
     kill.kill()
     kill.wait()
-    used = json.loads((folder / "used.json").read_text())
-    assert json.loads((folder / "settings.json").read_text())["source"] == used["source"] == str(glue_folder.resolve())
+    used = json.loads((folder / "used.json").read_text(encoding="utf-8"))
+    assert json.loads((folder / "settings.json").read_text(encoding="utf-8"))["source"] == used["source"] == str(glue_folder.resolve())
     assert used["data"]["train"] == 24 and len(used["data"]["sha256"]) == 64
     assert used["checkpoint"] == {"name": tiny_checkpoint, "from": tiny_checkpoint, "parameters": used["checkpoint"]["parameters"]} \
         and used["checkpoint"]["parameters"] > 0
     with open(glue_folder / "train.tsv", "a", encoding="utf-8") as handle:
         handle.write("1\t91\t92\tA new pair .\tA fresh pair .\n")
     one_line_error(train(tmp_path, "--resume", "--output-dir", str(folder)), "is not what", "trained on so far", "restore that data")
-    (glue_folder / "train.tsv").write_text("".join((glue_folder / "train.tsv").read_text().splitlines(keepends=True)[:-1]))
+    (glue_folder / "train.tsv").write_text("".join((glue_folder / "train.tsv").read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8")
     resumed = train(tmp_path, "--resume", "--output-dir", str(folder))  # MRPC_DIR is no longer set: the recorded folder is used
     assert resumed.returncode == 0 and f"Data: the GLUE MRPC files in {glue_folder.resolve()}" in resumed.stdout, resumed.stderr[-2000:]
 
@@ -208,7 +208,7 @@ def test_a_disk_full_before_the_run_starts_is_one_line(tmp_path, tiny_checkpoint
 
 @pytest.mark.parametrize("case", ["file", "read-only", "course-output-file"])
 def test_a_folder_that_cannot_be_written_is_one_line(tmp_path, tiny_checkpoint, case):
-    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
     if case == "file":
         one_line_error(train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(tmp_path / "a-file")), "is a file")
     elif case == "read-only":
@@ -222,7 +222,7 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path, tiny_checkpoint, 
 def test_a_damaged_settings_file_on_resume_is_one_line(tmp_path, content):
     folder = tmp_path / "run"
     (folder / "checkpoint-4").mkdir(parents=True)
-    (folder / "settings.json").write_text(content)
+    (folder / "settings.json").write_text(content, encoding="utf-8")
     one_line_error(train(tmp_path, "--resume", "--output-dir", str(folder)), str(folder / "settings.json"))
 
 
@@ -243,7 +243,7 @@ def test_a_damaged_or_foreign_model_folder_is_one_line(tmp_path, tiny_checkpoint
         (folder / "model.safetensors").write_bytes(weights[: len(weights) // 2])
         one_line_error(train(tmp_path, *SMALL, "--checkpoint", str(folder)), f"Could not load '{folder}'")
     else:
-        (folder / "config.json").write_text(json.dumps({"model_type": "t5", "d_model": 32}))
+        (folder / "config.json").write_text(json.dumps({"model_type": "t5", "d_model": 32}), encoding="utf-8")
         one_line_error(train(tmp_path, *SMALL, "--checkpoint", str(folder)), "holds a t5 model")
 
 

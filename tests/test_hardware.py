@@ -72,9 +72,9 @@ def test_with_a_gpu_the_default_checkpoint_is_the_seed(monkeypatch):
 
 def test_memory_is_capped_by_the_container_and_by_binder(tmp_path):
     cap = tmp_path / "memory.max"
-    cap.write_text("2147483648\n")
+    cap.write_text("2147483648\n", encoding="utf-8")
     assert hardware.ram_gb(environ={}, limit_files=[str(cap)]) == 2.147483648
-    cap.write_text("max\n")
+    cap.write_text("max\n", encoding="utf-8")
     assert hardware.ram_gb(environ={}, limit_files=[str(cap)]) > 2.2
     assert hardware.ram_gb(environ={"MEM_LIMIT": "1000000000"}, limit_files=[]) == 1.0
 

@@ -73,7 +73,7 @@ def built_here(bundle: Path, python: str = f"{sys.version_info[0]}.{sys.version_
     import sysconfig
 
     (bundle / "wheels").mkdir()
-    (bundle / "bundle.json").write_text(json.dumps({"wheels": {"python": python, "platform": sysconfig.get_platform()}}))
+    (bundle / "bundle.json").write_text(json.dumps({"wheels": {"python": python, "platform": sysconfig.get_platform()}}), encoding="utf-8")
 
 
 def test_a_bundle_with_wheels_installs_everything_without_network(tmp_path):
@@ -153,7 +153,7 @@ def test_uv_installs_from_the_wheel_folder_pips_configuration_names(tmp_path):
         wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
         wheel.writestr(f"{info}/RECORD", "")
     config = tmp_path / "pip.conf"
-    config.write_text(f"[global]\nno-index = true\nfind-links = {wheels}\n")
+    config.write_text(f"[global]\nno-index = true\nfind-links = {wheels}\n", encoding="utf-8")
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PIP_", "UV_"))}  # the file alone
     env |= {"PIP_CONFIG_FILE": str(config), "UV_CACHE_DIR": str(tmp_path / "cache")}
     listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, env=env).stdout

@@ -24,14 +24,14 @@ def test_measurements_are_appended_with_the_machine_and_date(tmp_path):
     out = tmp_path / "levers.json"
     levers.append(out, "profile", [{"variant": "as loaded", "total_s": 1.0}], threads=2)
     levers.append(out, "profile", [{"variant": "no dropout", "total_s": 0.8}], threads=1)
-    kept = json.loads(out.read_text())["profile"]
+    kept = json.loads(out.read_text(encoding="utf-8"))["profile"]
     assert [(r["variant"], r["threads"]) for r in kept] == [("as loaded", 2), ("no dropout", 1)]
     assert all(r["device"].startswith(("CPU", "CUDA", "MPS")) and r["date"] for r in kept)
 
 
 def test_the_committed_levers_show_what_the_course_kept():
     """The README quotes these: two epochs without dropout, embeddings frozen, held the accuracy of the 3-epoch seed."""
-    kept = json.loads((levers.OUT).read_text())
+    kept = json.loads((levers.OUT).read_text(encoding="utf-8"))
     chosen = [r for r in kept["accuracy"] if (r["epochs"], r["learning_rate"], r["dropout"], r["freeze_embeddings"],
                                                 r["frozen_layers"]) == (2, 1e-4, 0.0, True, 0)]
     assert len(chosen) >= 2 and all(len(r["accuracy_by_epoch"]) == 2 for r in chosen)

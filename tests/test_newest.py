@@ -29,7 +29,7 @@ tests="4" time="61.5"><testcase classname="tests.test_browser" name="test_every_
 
 
 def test_the_summary_names_the_versions_that_moved_and_each_failure(tmp_path):
-    (tmp_path / "junit.xml").write_text(JUNIT)
+    (tmp_path / "junit.xml").write_text(JUNIT, encoding="utf-8")
     outcome = newest.results(tmp_path / "junit.xml")
     assert {k: outcome[k] for k in ("passed", "failed", "errors", "skipped", "seconds")} == {
         "passed": 1, "failed": 1, "errors": 1, "skipped": 1, "seconds": 61.5}
@@ -51,13 +51,13 @@ def test_a_failed_install_and_a_missing_report_are_said_not_hidden(tmp_path):
 
 def test_a_full_disk_is_said_as_the_machines_fault_not_the_releases(tmp_path):
     log = tmp_path / "install.log"
-    log.write_text("WARNING: Location ignored\nERROR: Could not install packages due to an OSError: [Errno 28] No space left on device\n")
+    log.write_text("WARNING: Location ignored\nERROR: Could not install packages due to an OSError: [Errno 28] No space left on device\n", encoding="utf-8")
     error = newest.pip_error(log)
     text = newest.summary(newest.pins(), {}, newest.results(tmp_path / "none.xml"), "torch from PyPI", False, error)
     assert "failed on this machine, not on the releases" in text and "No space left on device" in text
     assert "installed together" not in text
     conflict = "ERROR: ResolutionImpossible: transformers 9.0 needs torch>=3"
-    log.write_text(conflict + "\n")
+    log.write_text(conflict + "\n", encoding="utf-8")
     text = newest.summary(newest.pins(), {}, newest.results(tmp_path / "none.xml"), "torch from PyPI", False, newest.pip_error(log))
     assert "could not be installed together" in text and conflict in text
     assert newest.pip_error(tmp_path / "absent.log") == ""

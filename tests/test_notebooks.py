@@ -16,7 +16,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def code_cells(path):
-    return [cell for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
+    return [cell for cell in json.loads(path.read_text(encoding="utf-8"))["cells"] if cell["cell_type"] == "code"]
 
 
 def test_the_lessons_are_there():
@@ -147,7 +147,7 @@ def test_the_generated_module_agrees_with_the_lessons():
 
 def test_the_exporter_sees_a_changed_lesson(tmp_path):
     for path in NOTEBOOKS:
-        (tmp_path / path.name).write_text(path.read_text().replace("truncation=True, max_length=max_length", "truncation=False, max_length=max_length"))
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8").replace("truncation=True, max_length=max_length", "truncation=False, max_length=max_length"), encoding="utf-8")
     assert export.generate(tmp_path) != export.generate() and "truncation=False" in export.generate(tmp_path)
     assert "# From Lesson 2 · Tokenize sentence pairs (notebooks/02_tokenize.ipynb)\ndef tokenize_function(" in export.generate()
 

@@ -13,15 +13,15 @@ import pytest
 from tools import badges
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 DECLARED = {re.split(r"[=<>\[ ]", spec)[0].lower().replace("_", "-") for spec in PROJECT["dependencies"] + sum(PROJECT["optional-dependencies"].values(), [])}
 PINS = dict(spec.split("==") for spec in PROJECT["dependencies"])
 
 
 def imported_modules() -> set[str]:
-    sources = [p.read_text() for p in (ROOT / "helpers").rglob("*.py")]
+    sources = [p.read_text(encoding="utf-8") for p in (ROOT / "helpers").rglob("*.py")]
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
-        for cell in json.loads(notebook.read_text())["cells"]:
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] == "code":
                 code = "".join(cell["source"])
                 sources.append("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
@@ -42,18 +42,18 @@ def test_every_import_is_declared_in_pyproject():
 
 
 def test_conda_and_binder_install_the_project_itself():
-    conda = (ROOT / "environment.yml").read_text()
+    conda = (ROOT / "environment.yml").read_text(encoding="utf-8")
     assert "python -m tools.install --extras lab,test" in conda and "torch" not in conda.split("dependencies:")[1]
-    assert 'pip install --no-cache-dir --editable ".[lab]"' in (ROOT / "binder" / "postBuild").read_text()
+    assert 'pip install --no-cache-dir --editable ".[lab]"' in (ROOT / "binder" / "postBuild").read_text(encoding="utf-8")
 
 
 def test_binder_pins_agree_with_the_project():
-    binder = (ROOT / "binder" / "requirements.txt").read_text()
+    binder = (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8")
     pinned = dict(re.findall(r"^([a-z0-9-]+)==([^+\s]+)", binder, flags=re.M))
     assert pinned and all(PINS[name] == version for name, version in pinned.items()), pinned
     assert "whl/cpu" in binder, "Binder must take the CPU build of torch"
-    python = re.search(r"python-(\d+\.\d+)", (ROOT / "binder" / "runtime.txt").read_text())[1]
-    assert f"python={python}" in (ROOT / "environment.yml").read_text()
+    python = re.search(r"python-(\d+\.\d+)", (ROOT / "binder" / "runtime.txt").read_text(encoding="utf-8"))[1]
+    assert f"python={python}" in (ROOT / "environment.yml").read_text(encoding="utf-8")
 
 
 def test_repo2docker_builds_binder_from_the_binder_folder(tmp_path):
@@ -63,7 +63,7 @@ def test_repo2docker_builds_binder_from_the_binder_folder(tmp_path):
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     dockerfile = done.stdout + done.stderr  # --debug prints the Dockerfile it would build
-    python = re.search(r"python-(\d+\.\d+)", (ROOT / "binder" / "runtime.txt").read_text())[1]
+    python = re.search(r"python-(\d+\.\d+)", (ROOT / "binder" / "runtime.txt").read_text(encoding="utf-8"))[1]
     assert f"Building conda environment for python={python}" in dockerfile
     assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in dockerfile and "./binder/postBuild" in dockerfile
     assert "environment.yml" not in dockerfile.split("FROM", 1)[1]  # binder/ wins over the top-level conda file
@@ -76,26 +76,26 @@ def test_badges_table_and_setup_cells_are_generated_and_current():
 def test_each_badge_points_at_its_own_notebook():
     repo = badges.repository()
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        first = "".join(json.loads(notebook.read_text())["cells"][0]["source"])
+        first = "".join(json.loads(notebook.read_text(encoding="utf-8"))["cells"][0]["source"])
         links = re.findall(r"\]\((https://(?:colab.research.google.com/github|mybinder.org/v2)[^)]+)\)", first)
         assert links == [badges.colab_url(notebook.name, repo), badges.binder_url(notebook.name, repo)]
         assert all(link.endswith(f"notebooks/{notebook.name}") for link in links)
-        assert f"({badges.colab_url(notebook.name, repo)})" in (ROOT / "README.md").read_text()
+        assert f"({badges.colab_url(notebook.name, repo)})" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_readme_results_are_generated_from_the_saved_json():
     from tools import bench, memory
     from tools.readme import with_section
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert with_section(readme, "bench", bench.readme_section()) == readme, "run `python -m tools.bench --readme`"
     assert with_section(readme, "search", bench.search_table()) == readme, "run `python -m tools.bench --readme`"
     assert with_section(readme, "knobs", bench.knob_table()) == readme, "run `python -m tools.bench --readme`"
-    saved = json.loads(memory.RESULT.read_text())
+    saved = json.loads(memory.RESULT.read_text(encoding="utf-8"))
     assert with_section(readme, "memory", memory.table(saved)) == readme, "run `python -m tools.memory --readme`"
     from tools import first_run
 
-    first = json.loads(first_run.RESULT.read_text())
+    first = json.loads(first_run.RESULT.read_text(encoding="utf-8"))
     assert with_section(readme, "install", first_run.table(first)) == readme, "run `python -m tools.first_run`"
     assert [row["lesson"] for row in saved["lessons"]] == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -103,7 +103,7 @@ def test_readme_results_are_generated_from_the_saved_json():
 def module_imports(path: Path) -> set[str]:
     """The modules of helpers/ and tools/ that a file imports, anywhere in it (functions included)."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -173,14 +173,14 @@ def test_the_installer_imports_the_standard_library_only():
 
 @pytest.mark.parametrize("folder", ["helpers", "tools", "tests", "notebooks", "benchmarks", "binder", "docs"])
 def test_each_folder_has_a_readme_that_names_each_file(folder):
-    readme = (ROOT / folder / "README.md").read_text()
+    readme = (ROOT / folder / "README.md").read_text(encoding="utf-8")
     files = [p.name for p in sorted((ROOT / folder).iterdir()) if p.is_file() and p.name not in ("README.md", "__init__.py")]
     assert files and not [name for name in files if f"`{name}`" not in readme], f"{folder}/README.md does not name every file"
 
 
 def test_readme_asks_for_the_python_that_pyproject_requires():
     lowest = PROJECT["requires-python"].removeprefix(">=")
-    asked = re.findall(r"You need Python (\d+\.\d+) or newer", (ROOT / "README.md").read_text())
+    asked = re.findall(r"You need Python (\d+\.\d+) or newer", (ROOT / "README.md").read_text(encoding="utf-8"))
     assert asked == [lowest], (asked, lowest)
 
 
@@ -188,7 +188,7 @@ def test_the_makefile_and_the_tools_run_the_tests_in_one_environment():
     """`make test` and the tools that run tests (tools.newest, tools.outputs) must not drift apart."""
     import tools
 
-    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("TEST_ENV :="))
+    line = next(line for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines() if line.startswith("TEST_ENV :="))
     made = dict(pair.split("=", 1) for pair in line.removeprefix("TEST_ENV :=").split())
     assert made.pop("COURSE_OUTPUT").endswith("/outputs/tests")
     assert made == tools.TEST_ENV

@@ -1,11 +1,16 @@
-"""Windows and macOS, simulated here: no Unix-only module on any import path, one lock that works everywhere, memory in MB."""
+"""Windows and macOS, simulated here: no Unix-only module on any import path, one lock that works everywhere, memory in MB,
+text files read and written as UTF-8 (Windows would use its code page)."""
 
+import ast
 import subprocess
 import sys
 import textwrap
 import types
+from pathlib import Path
 
 from helpers import runs
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # A Python in which the course's own code cannot import the Unix-only modules, as on native Windows. Only imports made
 # from the course's modules (or the test's own code) are refused, even once a library has imported them: the libraries
@@ -90,3 +95,34 @@ def test_peak_memory_is_in_megabytes_on_linux_macos_and_windows(monkeypatch):
     info = types.SimpleNamespace(peak_wset=700 * 2**20)
     monkeypatch.setitem(sys.modules, "psutil", types.SimpleNamespace(Process=lambda: types.SimpleNamespace(memory_info=lambda: info)))
     assert runs.peak_memory_mb() == 700
+
+
+def text_calls_without_encoding(path: Path) -> list[str]:
+    """`Path.read_text`, `Path.write_text` and `open` in text mode, each without `encoding=`: the locale's code page on Windows."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or "encoding" in {k.arg for k in node.keywords}:
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("read_text", "write_text"):
+            found.append(f"{path.name}:{node.lineno} .{func.attr}()")
+        elif (isinstance(func, ast.Name) and func.id == "open") or (isinstance(func, ast.Attribute) and func.attr == "open"
+                                                                     and not (isinstance(func.value, ast.Name) and func.value.id == "os")):
+            mode = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
+            if not (isinstance(mode, ast.Constant) and "b" in str(mode.value)):
+                found.append(f"{path.name}:{node.lineno} open()")
+    return found
+
+
+def test_every_text_file_is_read_and_written_as_utf8():
+    found = [problem for folder in ("helpers", "tools", "tests") for path in sorted((ROOT / folder).rglob("*.py"))
+             for problem in text_calls_without_encoding(path)]
+    assert found == [], "add encoding=\"utf-8\""
+
+
+def test_the_encoding_check_finds_what_windows_would_misread(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("from pathlib import Path\np = Path('x')\np.read_text()\nopen(p)\nopen(p, 'rb')\np.write_text('é', encoding='utf-8')\n",
+                      encoding="utf-8")
+    assert text_calls_without_encoding(sample) == ["sample.py:3 .read_text()", "sample.py:4 open()"]
+

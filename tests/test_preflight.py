@@ -31,7 +31,7 @@ def test_this_machine_is_ready(tmp_path):
 @pytest.mark.slow
 def test_an_output_folder_that_cannot_be_written_fails_in_one_line(tmp_path):
     blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
+    blocker.write_text("not a folder", encoding="utf-8")
     done = preflight_here(tmp_path, COURSE_OUTPUT=str(blocker))
     assert done.returncode == 1 and "Not ready" in done.stdout
     assert line(done, "outputs").startswith("✗ outputs: Cannot write the course's outputs in") and "set COURSE_OUTPUT" in line(done, "outputs")

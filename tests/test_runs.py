@@ -33,7 +33,7 @@ def good_run(trained, capsys) -> Path:
     path = output_dir("runs") / trained_run.name
     shutil.copytree(trained_run, path)
     used = {"source": "sample", "data": data, "checkpoint": {"name": "tiny", "from": "tiny", "parameters": 1}}
-    (path / "used.json").write_text(json.dumps(used))
+    (path / "used.json").write_text(json.dumps(used), encoding="utf-8")
     capsys.readouterr()  # what training printed is not what the tests look at
     return path
 
@@ -192,7 +192,7 @@ def test_processes_writing_one_file_at_once_never_trip_over_each_other(tmp_path)
     target = tmp_path / "train.jsonl"
     with multiprocessing.get_context("spawn").Pool(3) as pool:
         pool.starmap(_write_many, [(str(target), time.time() + 4)] * 3)  # raises here if a rename found its temporary file gone
-    assert target.read_text() == "the same text from every process\n" * 50
+    assert target.read_text(encoding="utf-8") == "the same text from every process\n" * 50
     assert [p.name for p in tmp_path.iterdir()] == ["train.jsonl"]  # no temporary file left behind
 
 
@@ -224,6 +224,6 @@ def test_lesson_4s_plain_trainer_is_saved_as_a_run_that_lesson_6_reads(tiny_chec
         "group_by_length": False, "pad_to_multiple_of": None, "dropout": None, "freeze_embeddings": False, "profile": "smoke",
         "source": "sample"}
     assert run.used["data"] == fingerprint(raw) and run.used["checkpoint"]["from"] == tiny_checkpoint
-    assert json.loads((path / "config.json").read_text())["id2label"] == {"0": "not_equivalent", "1": "equivalent"}
+    assert json.loads((path / "config.json").read_text(encoding="utf-8"))["id2label"] == {"0": "not_equivalent", "1": "equivalent"}
     assert run.metrics["eval_accuracy"] == [e for e in run.history if "eval_accuracy" in e][-1]["eval_accuracy"]
     check_same_data(run, load_mrpc("sample", "smoke"))  # lesson 6 reloads the same pairs

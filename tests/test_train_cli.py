@@ -32,7 +32,7 @@ def cli_env(tmp_path: Path) -> dict:
 def test_a_folder_holding_another_run_is_refused(tmp_path, capsys):
     folder = tmp_path / "run"
     (folder / "checkpoint-4").mkdir(parents=True)
-    (folder / "settings.json").write_text(json.dumps({"checkpoint": "bert-base-uncased", "epochs": 9}))
+    (folder / "settings.json").write_text(json.dumps({"checkpoint": "bert-base-uncased", "epochs": 9}), encoding="utf-8")
     assert train.main([*SMOKE, "--output-dir", str(folder), "--resume"]) == 2
     assert f"{folder} holds a different run" in capsys.readouterr().err
     assert train.main([*SMOKE, "--output-dir", str(folder)]) == 2
@@ -65,7 +65,7 @@ def test_a_run_saved_before_a_setting_existed_resumes_with_that_settings_default
     (folder / "checkpoint-4").mkdir(parents=True)
     old = train.settings_from(train.parse(SMOKE)).as_dict()
     old.update(dropout=None, freeze_embeddings=False)
-    (folder / "settings.json").write_text(json.dumps({k: v for k, v in old.items() if k not in ("dropout", "freeze_embeddings")}))
+    (folder / "settings.json").write_text(json.dumps({k: v for k, v in old.items() if k not in ("dropout", "freeze_embeddings")}), encoding="utf-8")
     resumed = train.resumed_settings(folder, train.parse(["--output-dir", str(folder), "--resume"]))
     assert (resumed.dropout, resumed.freeze_embeddings) == (None, False)  # what the old run really had
     train.check_folder(folder, resumed, resume=True)  # the same run: no "holds a different run"
@@ -88,7 +88,7 @@ def test_a_missing_data_folder_is_refused(tmp_path, capsys):
 def test_a_checkpoint_that_cannot_classify_sentences_is_refused(tmp_path, capsys):
     folder = tmp_path / "vision"
     shutil.copytree(resolve(PACKAGED_CHECKPOINT)[0], folder, ignore=shutil.ignore_patterns("*.safetensors", "config.json"))
-    (folder / "config.json").write_text(json.dumps({"model_type": "vit", "image_size": 32, "patch_size": 8}))
+    (folder / "config.json").write_text(json.dumps({"model_type": "vit", "image_size": 32, "patch_size": 8}), encoding="utf-8")
     assert train.main(["--profile", "smoke", "--source", "sample", "--checkpoint", str(folder)]) == 2
     assert "cannot become a ModelForSequenceClassification" in capsys.readouterr().err
 
@@ -126,7 +126,7 @@ def test_a_killed_run_resumes_to_the_same_number_of_steps(tmp_path, tiny_checkpo
     assert all(after.get(name) == digest for name, digest in kept.items()), "a file of the first attempt changed"
     last_step = lambda run: max(entry["step"] for entry in load_run(run).history)  # noqa: E731
     assert last_step(broken) == last_step(whole) == 12  # 64 pairs / 16 per step × 3 epochs
-    assert json.loads((broken / "settings.json").read_text()) == json.loads((whole / "settings.json").read_text())
+    assert json.loads((broken / "settings.json").read_text(encoding="utf-8")) == json.loads((whole / "settings.json").read_text(encoding="utf-8"))
 
 
 def two_processes(module: str, tmp_path: Path, checkpoint: str) -> subprocess.CompletedProcess:

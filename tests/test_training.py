@@ -163,7 +163,7 @@ def test_a_run_folder_holds_everything_and_its_last_checkpoint(smoke_runs):
 def test_a_run_folder_with_files_missing_is_one_clear_sentence(smoke_runs, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / "settings.json").write_text(json.dumps({"checkpoint": "x"}))
+    (broken / "settings.json").write_text(json.dumps({"checkpoint": "x"}), encoding="utf-8")
     with pytest.raises(CourseError, match="lacks config.json, model.safetensors.*pick another run"):
         load_run(broken)
 

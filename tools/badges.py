@@ -31,12 +31,12 @@ SETUP_CELL = (
 
 def repository() -> str:
     """The repository's address, the one setting every badge comes from (README)."""
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"].rstrip("/")
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]["Repository"].rstrip("/")
 
 
 def version() -> str:
     """The course's version, `[project] version`: the setup cell installs its tag v<version> on Colab (README)."""
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 
 
 def setup_cell(repo: str) -> str:
@@ -69,7 +69,7 @@ def lesson_table(repo: str) -> str:
     """The README's table of lessons, each with its badges (README)."""
     rows = ["| # | Lesson | Launch |", "|---|---|---|"]
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        cells = json.loads(path.read_text())["cells"]
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         rows.append(f"| {int(path.name[:2])} | [{title(cells)}](notebooks/{path.name}) | {badges(path.name, repo)} |")
     return "\n".join(rows)
 
@@ -78,7 +78,7 @@ def updated_notebook(path: Path, repo: str) -> str:
     """A lesson's (or its solutions') JSON with its badge line and setup cell up to date, as nbformat writes it (README)."""
     import nbformat
 
-    notebook = nbformat.reads(path.read_text(), as_version=4)
+    notebook = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
     first = "".join(notebook["cells"][0]["source"]).splitlines()
     body = [line for line in first[1:] if not line.startswith("[![Open In Colab]")]
     while body and not body[0].strip():
@@ -93,7 +93,7 @@ def updated_notebook(path: Path, repo: str) -> str:
 
 def updated_readme(repo: str) -> str:
     """The README with its lesson table regenerated (README)."""
-    return with_section((ROOT / "README.md").read_text(), "lessons", lesson_table(repo))
+    return with_section((ROOT / "README.md").read_text(encoding="utf-8"), "lessons", lesson_table(repo))
 
 
 def main(argv=None) -> int:
@@ -103,10 +103,10 @@ def main(argv=None) -> int:
     targets = {path: updated_notebook(path, repo) for path in lessons}
     targets[ROOT / "README.md"] = updated_readme(repo)
     for path, text in targets.items():
-        if path.read_text() != text:
+        if path.read_text(encoding="utf-8") != text:
             stale.append(path.relative_to(ROOT))
             if "--check" not in argv:
-                path.write_text(text)
+                path.write_text(text, encoding="utf-8")
     if "--check" in argv and stale:
         print(f"Out of date: {', '.join(map(str, stale))}: run `python -m tools.badges`.")
         return 1

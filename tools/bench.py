@@ -35,7 +35,7 @@ def train_in_child(settings: Settings) -> dict:
     if done.returncode:
         sys.exit(f"The {settings.checkpoint} run failed:\n{done.stderr[-3000:]}")
     run = Path(done.stdout.split("RUN=")[-1].strip())
-    metrics = json.loads((run / "metrics.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
     return {"settings": settings.as_dict(), "run": str(run), **metrics}
 
 
@@ -117,7 +117,7 @@ def knob_seconds(checkpoint: str, source: str | None, pairs: int = 640) -> list[
 
 def knob_table(path: Path = RESULTS / "knobs-cpu.json") -> str:
     """A Markdown table of `--knobs`' measurements: each knob's seconds and its ratio to the seed recipe (benchmark)."""
-    found = json.loads(path.read_text())
+    found = json.loads(path.read_text(encoding="utf-8"))
     rows, seed = found["knobs"], found["knobs"][0]["seconds"]
     lines = [f"{found['device']}, {found['pairs']} pairs, one pass, {found['date']}:", "",
              "| knob | batch | precision | order | dropout | embeddings | seconds | × seed | kept? |", "|---" * 9 + "|"]
@@ -160,7 +160,7 @@ def search_table(path: Path = RESULTS / "cpu-recipe-search.json") -> str:
     """A Markdown table of the CPU recipe search: final accuracy / F1 for each recipe and seed, and their means (benchmark)."""
     from statistics import mean
 
-    runs = json.loads(path.read_text())["runs"]
+    runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
     seeds, recipes = sorted({run["seed"] for run in runs}), {}
     for run in runs:
         recipes.setdefault((run["batch_order"], run["learning_rate"], run["warmup"]), {})[run["seed"]] = (run["accuracy_by_epoch"][-1], run["f1_by_epoch"][-1])
@@ -175,7 +175,7 @@ def search_table(path: Path = RESULTS / "cpu-recipe-search.json") -> str:
 
 def readme_section(results_dir: Path = RESULTS) -> str:
     """The README's results section, made from every JSON file in benchmarks/ (benchmark)."""
-    results = [json.loads(p.read_text()) for p in sorted(results_dir.glob("train-*.json"))]
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(results_dir.glob("train-*.json"))]
     return "\n\n".join(table(r) for r in results) or "No results yet: run `python -m tools.bench`."
 
 
@@ -194,7 +194,7 @@ def main(argv=None) -> None:
         pairs = 640
         timings = knob_seconds(args.checkpoint or default_checkpoint(for_training=True), args.source, pairs)
         out = args.out or RESULTS / "knobs-cpu.json"
-        out.write_text(json.dumps({"date": date.today().isoformat(), "device": describe_device(), "pairs": pairs, "knobs": timings}, indent=2) + "\n")
+        out.write_text(json.dumps({"date": date.today().isoformat(), "device": describe_device(), "pairs": pairs, "knobs": timings}, indent=2) + "\n", encoding="utf-8")
         print(f"Results written to {out}")
     if not args.readme and not args.knobs:
         checkpoint = args.checkpoint or default_checkpoint(for_training=True, gpu=has_gpu())
@@ -202,7 +202,7 @@ def main(argv=None) -> None:
         print(table(result))
         out = args.out or RESULTS / f"train-{'gpu' if has_gpu() else 'cpu'}-{Path(checkpoint).name}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(f"Results written to {out}")
     write_section("bench", readme_section())
     write_section("search", search_table())

@@ -161,7 +161,7 @@ def requirements() -> list[str]:
     import tomllib
 
     if PROJECT.is_file():  # the one place of the pins; `pip install -e .` without the network needs setuptools too
-        toml = tomllib.loads(PROJECT.read_text())
+        toml = tomllib.loads(PROJECT.read_text(encoding="utf-8"))
         project = toml["project"]
         return [*project["dependencies"], *project["optional-dependencies"]["lab"], *toml["build-system"]["requires"]]
     try:

@@ -48,7 +48,7 @@ def main(argv=None) -> None:
               "eval_accuracy": metrics.get("eval_accuracy"), "eval_f1": metrics.get("eval_f1")}
     name = "gpu" if has_gpu() else "cpu"
     path = RESULTS / f"estimate-{name}-{settings.checkpoint}-{settings.profile}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"Wrote {path.relative_to(RESULTS.parent)}")
 
 

@@ -62,14 +62,14 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     names = args.lessons or sorted(p.name for p in SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
     env = {"COURSE_PROFILE": args.profile, "MRPC_DIR": args.mrpc_dir, "HF_HUB_OFFLINE": "1"}
-    result = json.loads(RESULT.read_text()) if RESULT.is_file() else {"lessons": {}}
+    result = json.loads(RESULT.read_text(encoding="utf-8")) if RESULT.is_file() else {"lessons": {}}
     result.update(device=describe_device(), profile=args.profile, date=str(date.today()),
                   data="the GLUE MRPC files" if args.mrpc_dir else "the course's sample")
     for name in names:
         started = time.perf_counter()
         result["lessons"][name] = run(name, env, args.timeout)
         print(f"{name}: {result['lessons'][name]} ({time.perf_counter() - started:.0f} s in all)", flush=True)
-        RESULT.write_text(json.dumps(result, indent=2) + "\n")
+        RESULT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"Wrote {RESULT.relative_to(ROOT)}")
 
 

@@ -25,7 +25,7 @@ def exported_cells(notebooks: Path = NOTEBOOKS) -> list[tuple[str, str, str]]:
     """(notebook name, lesson title, code) of every cell marked for export, in lesson order."""
     found = []
     for path in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
-        cells = json.loads(path.read_text())["cells"]
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         title = "".join(cells[0]["source"]).splitlines()[0].lstrip("# ").strip()
         for cell in cells:
             lines = "".join(cell["source"]).splitlines()
@@ -110,12 +110,12 @@ def generate(notebooks: Path = NOTEBOOKS) -> str:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     text = generate()
-    if MODULE.is_file() and MODULE.read_text() == text:
+    if MODULE.is_file() and MODULE.read_text(encoding="utf-8") == text:
         return 0
     if "--check" in argv:
         print(f"{MODULE.relative_to(ROOT)} differs from the lessons' `{MARKER}` cells: run `python -m tools.export`.")
         return 1
-    MODULE.write_text(text)
+    MODULE.write_text(text, encoding="utf-8")
     print(f"Wrote {MODULE.relative_to(ROOT)} from {len(exported_cells())} cells.")
     return 0
 

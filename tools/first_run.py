@@ -74,7 +74,7 @@ def main(argv=None) -> None:
                   "first_cell_s": round(cell_s, 1),
                   "venv_mb": size_mb(clone / ".venv"), "download_mb": size_mb(wheels), "wheels": len(list(wheels.iterdir())),
                   "torch_wheel_mb": size_mb_of(wheels, "torch-")}
-    RESULT.write_text(json.dumps(result, indent=2) + "\n")
+    RESULT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
     write_section("install", table(result))
 

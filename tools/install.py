@@ -55,7 +55,7 @@ def this_machine() -> Machine:
 
 def torch_pin(pyproject: Path = ROOT / "pyproject.toml") -> str:
     """The `torch==X` requirement pyproject.toml pins (install)."""
-    found = [spec for spec in tomllib.loads(pyproject.read_text())["project"]["dependencies"] if spec.startswith("torch==")]
+    found = [spec for spec in tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"] if spec.startswith("torch==")]
     return found[0]
 
 
@@ -142,7 +142,7 @@ def uv_options(settings: dict[str, list[str]], own_index: bool = False) -> list[
 
 def uv_pin(pyproject: Path = ROOT / "pyproject.toml") -> str:
     """The `uv==X` requirement pyproject.toml pins (install)."""
-    return tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]["install"][0]
+    return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["optional-dependencies"]["install"][0]
 
 
 def pip_install(target: str = sys.executable) -> list[str]:
@@ -211,7 +211,7 @@ def commands(machine: Machine, extras: str, override: str = "", bundle: str = ""
 def fits(bundle: Path) -> bool:
     """Whether a bundle's wheels were built for this Python and platform (its bundle.json says so) (install)."""
     try:
-        built = json.loads((bundle / "bundle.json").read_text()).get("wheels") or {}
+        built = json.loads((bundle / "bundle.json").read_text(encoding="utf-8")).get("wheels") or {}
     except (OSError, ValueError):
         return False
     here = {"python": f"{sys.version_info[0]}.{sys.version_info[1]}", "platform": sysconfig.get_platform()}

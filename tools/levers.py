@@ -113,10 +113,10 @@ def accuracy(source: str | None, epochs: int, learning_rate: float, dropout: flo
 
 def append(out: Path, key: str, rows: list[dict], threads: int) -> None:
     """Add measured rows to the JSON file, with the machine and the date (benchmark)."""
-    kept = json.loads(out.read_text()) if out.exists() else {}
+    kept = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     kept.setdefault(key, []).extend({**row, "threads": threads, "date": date.today().isoformat(), "device": describe_device()}
                                     for row in rows)
-    out.write_text(json.dumps(kept, indent=2) + "\n")
+    out.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
     print(f"Written to {out}")
 
 

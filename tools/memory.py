@@ -78,7 +78,7 @@ def main(argv=None) -> None:
     if not args.readme:
         mrpc_dir = str(Path(args.mrpc_dir).resolve()) if args.mrpc_dir else ""  # the lessons' kernels start in notebooks/
         env = {"COURSE_PROFILE": args.profile, "MRPC_DIR": mrpc_dir, "MEM_LIMIT": args.mem_limit}
-        saved = {row["lesson"]: row for row in json.loads(RESULT.read_text())["lessons"]} if args.lessons else {}
+        saved = {row["lesson"]: row for row in json.loads(RESULT.read_text(encoding="utf-8"))["lessons"]} if args.lessons else {}
         lessons = []
         for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
             if args.lessons and path.name not in args.lessons and path.name in saved:
@@ -90,8 +90,8 @@ def main(argv=None) -> None:
         result = {"date": date.today().isoformat(), "device": describe_device(), "profile": args.profile, "mem_limit": int(args.mem_limit),
                   "data": "the GLUE MRPC files" if args.mrpc_dir else "automatic source", "lessons": lessons}
         RESULT.parent.mkdir(exist_ok=True)
-        RESULT.write_text(json.dumps(result, indent=2) + "\n")
-    write_section("memory", table(json.loads(RESULT.read_text())))
+        RESULT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_section("memory", table(json.loads(RESULT.read_text(encoding="utf-8"))))
 
 
 if __name__ == "__main__":

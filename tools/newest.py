@@ -38,7 +38,7 @@ def name_of(spec: str) -> str:
 
 def pins(pyproject: Path = ROOT / "pyproject.toml", extras: tuple[str, ...] = ("lab", "test", "install")) -> dict[str, str]:
     """Every requirement of the course and its extras, by name, as pyproject.toml pins it."""
-    project = tomllib.loads(pyproject.read_text())["project"]
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     specs = project["dependencies"] + [spec for extra in extras for spec in project["optional-dependencies"][extra]]
     return {name_of(spec): spec for spec in specs}
 
@@ -103,7 +103,7 @@ def results(junit: Path) -> dict:
 def pip_error(log: Path) -> str:
     """pip's last `ERROR:` line (uv's `error:`) in an install log, or "" (a full disk is not a version conflict, and says so)."""
     try:
-        errors = [line.strip() for line in log.read_text(errors="replace").splitlines()
+        errors = [line.strip() for line in log.read_text(errors="replace", encoding="utf-8").splitlines()
                   if line.startswith(("ERROR:", "error:"))]
     except OSError:
         return ""
@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     out, venv = Path(args.out), Path(args.venv)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    with open(out / "install.log", "w") as log:
+    with open(out / "install.log", "w", encoding="utf-8") as log:
         ok, torch_from = install(venv, log)
     print(f"Installed the newest releases in {time.perf_counter() - started:.0f} s" if ok else "The install failed.")
     outcome = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0, "failures": [], "seconds": 0.0, "timed_out": None}
@@ -165,7 +165,7 @@ def main(argv=None) -> int:
                "BROWSER_SCREENSHOTS": str(out / "browser"),  # not over the pinned run's
                "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
         timed_out = None
-        with open(out / "pytest.log", "w") as log:
+        with open(out / "pytest.log", "w", encoding="utf-8") as log:
             try:
                 subprocess.run([str(venv / "bin" / "python"), "-m", "pytest", f"--junitxml={junit}", *args.pytest_args],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=args.timeout)
@@ -179,10 +179,10 @@ def main(argv=None) -> int:
                                capture_output=True, text=True).stdout.strip()
         torch_from += f", a CUDA {build} build" if build else ", the CPU build"
     text = summary(pinned, versions, outcome, torch_from, ok, "" if ok else pip_error(out / "install.log"))
-    (out / "summary.md").write_text(text)
+    (out / "summary.md").write_text(text, encoding="utf-8")
     (out / "summary.json").write_text(json.dumps({
         "installed": ok, "torch_from": torch_from, "versions": {name: versions.get(name) for name in MOVING},
-        "pinned": {name: pinned.get(name) for name in MOVING}, **outcome}, indent=2))
+        "pinned": {name: pinned.get(name) for name in MOVING}, **outcome}, indent=2), encoding="utf-8")
     print(text + f"(written to {out / 'summary.md'})")
     return 0  # informational: the pinned run decides
 

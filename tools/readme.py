@@ -14,4 +14,4 @@ def with_section(text: str, name: str, body: str) -> str:
 
 def write_section(name: str, body: str, readme: Path = README) -> None:
     """Rewrite one generated section of the README in place (README)."""
-    readme.write_text(with_section(readme.read_text(), name, body))
+    readme.write_text(with_section(readme.read_text(encoding="utf-8"), name, body), encoding="utf-8")
