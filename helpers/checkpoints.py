@@ -34,7 +34,7 @@ REGISTRY = {
 }
 SEED_CHECKPOINT = "bert-base-uncased"
 PACKAGED_CHECKPOINT = "sentence-transformers/all-MiniLM-L6-v2"
-ALIASES = {"sentence-transformers/all-MiniLM-L6-v2": PACKAGED_CHECKPOINT}  # the short name earlier versions of the course used
+ALIASES = {"all-MiniLM-L6-v2": PACKAGED_CHECKPOINT}  # the short name earlier versions of the course used
 
 
 def packaged_path(checkpoint: Checkpoint) -> Path | None:

@@ -77,7 +77,9 @@ def test_weights_load_from_safetensors_only(tmp_path):
 
 
 def test_the_old_short_name_still_names_the_packaged_checkpoint():
-    assert lookup("sentence-transformers/all-MiniLM-L6-v2") is REGISTRY[PACKAGED_CHECKPOINT] and PACKAGED_CHECKPOINT == REGISTRY[PACKAGED_CHECKPOINT].hub_id
+    assert PACKAGED_CHECKPOINT == REGISTRY[PACKAGED_CHECKPOINT].hub_id != "all-MiniLM-L6-v2"
+    assert lookup("all-MiniLM-L6-v2") is REGISTRY[PACKAGED_CHECKPOINT]
+    assert resolve("all-MiniLM-L6-v2") == resolve(PACKAGED_CHECKPOINT)  # `--checkpoint all-MiniLM-L6-v2` still trains it
 
 
 def test_offline_bert_base_is_the_default_once_the_cache_holds_it(monkeypatch):
