@@ -37,12 +37,20 @@ def write_json(path: Path, value) -> None:
     write_text(path, json.dumps(value, indent=2))
 
 
+def used_by(settings, raw, model) -> dict:
+    """What a run really uses, for used.json: its data source, a fingerprint of its pairs, the checkpoint loaded (lesson 4)."""
+    from helpers.data import fingerprint
+
+    return {"source": settings.source, "data": fingerprint(raw),
+            "checkpoint": {"name": settings.checkpoint, "from": model.name_or_path, "parameters": model.num_parameters()}}
+
+
 def start_run(settings, raw, model, run_dir=None, resume: bool = False, label: str = "") -> tuple[Path, str | None]:
     """The run's folder, agreed by every process, locked, with what the run uses; and the checkpoint to resume from (lesson 5)."""
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
 
-    from helpers.data import check_pairs, fingerprint
+    from helpers.data import check_pairs
     from helpers.hardware import detect
 
     settings = settings.resolved()  # the data source recorded: "hub", "sample" or a folder's absolute path
@@ -52,9 +60,7 @@ def start_run(settings, raw, model, run_dir=None, resume: bool = False, label: s
         try:
             check_pairs(raw)
             settings.check_steps(raw["train"].num_rows, state.num_processes)
-            used = {"source": settings.source, "data": fingerprint(raw),
-                    "checkpoint": {"name": settings.checkpoint, "from": model.name_or_path, "parameters": model.num_parameters()}}
-            chosen[:2] = prepare(settings, used, run_dir, resume, label)
+            chosen[:2] = prepare(settings, used_by(settings, raw, model), run_dir, resume, label)
         except CourseError as error:
             chosen[2] = str(error)
         except OSError as error:  # said to every process, so that none waits for the main one forever

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.errors import CourseError
-from helpers.folders import STAGING, new_folder, new_run_dir, start_run, write_json  # noqa: F401 (lessons use runs.start_run)
+from helpers.folders import STAGING, new_folder, new_run_dir, start_run, used_by, write_json  # noqa: F401 (runs.start_run)
 from helpers.profile import output_dir
 
 RUN_FILES = ("config.json", "model.safetensors", "tokenizer_config.json", "settings.json", "log_history.json", "metrics.json")
@@ -81,7 +81,6 @@ def save_run(trainer, settings) -> Path:
 def record(trainer, raw, source=None, profile=None) -> Path:
     """Beside the model `trainer.save_model()` wrote: the settings the Trainer really used, the data, the history and the
     scores, so that lesson 6 finds the run (lesson 4)."""
-    from helpers.data import fingerprint
     from helpers.profile import get_profile
     from helpers.training import Settings
 
@@ -97,9 +96,7 @@ def record(trainer, raw, source=None, profile=None) -> Path:
     model.config.id2label, model.config.label2id = dict(enumerate(names)), {name: i for i, name in enumerate(names)}
     model.config.save_pretrained(path)
     write_json(path / "settings.json", settings.as_dict())
-    write_json(path / "used.json", {"source": settings.source, "data": fingerprint(raw),
-                                    "checkpoint": {"name": settings.checkpoint, "from": model.name_or_path,
-                                                   "parameters": model.num_parameters()}})
+    write_json(path / "used.json", used_by(settings, raw, model))
     if trainer.is_world_process_zero():
         finish_run(path, trainer.state.log_history)
     return path
