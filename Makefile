@@ -8,7 +8,7 @@ NEWEST_VENV ?= .venv-newest
 # tools/__init__.py's TEST_ENV says the same for the tools that run the tests (tests/test_packaging.py checks).
 TEST_ENV := HF_HUB_OFFLINE=1 COURSE_PROFILE=smoke COURSE_WARNINGS=error MRPC_DIR= COURSE_BUNDLE= COURSE_OUTPUT=$(CURDIR)/outputs/tests
 
-.PHONY: install lab test slow unit newest outputs clean
+.PHONY: install lab test slow unit twins newest outputs clean
 
 install: $(VENV)/.installed-lab
 
@@ -45,6 +45,11 @@ slow: $(VENV)/.installed-test
 unit: $(VENV)/.installed-test
 	$(TEST_ENV) $(BIN)/python -m pytest tests -m "not slow"
 
+# Every lesson on a twin of Colab's stack and of Binder's image (tools/twins.py), offline, in the smoke profile; each
+# prints its summary and writes outputs/twins/{colab,binder}/summary.md. It fails when a lesson fails on either.
+twins: $(VENV)/.installed-test
+	$(BIN)/python -m tools.twins colab binder
+
 # The suite again, in a fresh second environment with the newest releases of the course's libraries: informational, it
 # never fails; it prints a summary and writes outputs/newest/summary.md (README: "When the libraries move").
 newest: $(VENV)/.installed-lab
@@ -56,4 +61,4 @@ outputs: $(VENV)/.installed-test
 	$(TEST_ENV) $(BIN)/python -m tools.outputs
 
 clean:
-	rm -rf $(VENV) $(NEWEST_VENV) outputs
+	rm -rf $(VENV) $(NEWEST_VENV) .twins outputs

@@ -69,14 +69,32 @@ def module_names(distribution: str, modules=None) -> set[str]:
     return modules.get(canonical(distribution)) or {distribution.replace("-", "_")}
 
 
+def imported_versions(imported) -> dict[str, str]:
+    """Distribution → installed version, for each distribution one of the `imported` modules comes from (setup cell)."""
+    tops = {name.split(".")[0] for name in imported}
+    found = {}
+    for module, distributions in importlib.metadata.packages_distributions().items():
+        if module in tops:
+            for distribution in distributions:
+                found[canonical(distribution)] = installed_version(distribution)
+    return found
+
+
 def prepare(install=None) -> bool:
-    """On Colab, install the missing pins; return True when the runtime must restart (setup cell)."""
+    """On Colab, install the missing pins; return True when the runtime must restart: when the install changed a library
+    this runtime had already imported, be it one the course pins or one that pip moved for them (setup cell)."""
     if not on_colab():
         return False
     specs, restart = plan(requirements(), imported=frozenset(sys.modules))
     if specs:
+        before = imported_versions(list(sys.modules))
         print(f"Colab: installing {', '.join(specs)}; every other library stays at Colab's version.")
         (install or _pip_install)(specs)
+        importlib.invalidate_caches()
+        changed = sorted(name for name, version in before.items() if installed_version(name) != version)
+        if changed:
+            print(f"Colab: pip also updated {', '.join(changed)}, which this runtime had already imported.")
+        restart = restart or bool(changed)
     if restart:
         print("Colab: a library this runtime had already imported was updated. Click Runtime → Restart session, then run this cell again.")
     return restart

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 import tomllib
@@ -108,3 +109,53 @@ def test_setup_cell_on_colab_pip_installs_the_tagged_course_without_a_shell(fake
 def test_setup_cell_off_colab_installs_nothing(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert run_setup_cell(monkeypatch) == ["setup"]
+
+
+# Colab's own versions of the Hugging Face libraries (tools/colab-stack.txt): each differs from the course's pin.
+COLAB_SHIPS = {"transformers": "5.15.0", "datasets": "4.0.0", "huggingface-hub": "1.27.0", "accelerate": "1.14.0"}
+FRESH_COLAB_KERNEL = '''
+import json, subprocess, sys, types
+import importlib.machinery
+for name in ("google", "google.colab"):  # what Colab's kernel has imported when the first cell runs
+    sys.modules[name] = types.ModuleType(name)
+    sys.modules[name].__spec__ = importlib.machinery.ModuleSpec(name, None)
+from helpers import colab
+real_version, installed = colab.installed_version, []
+colab.installed_version = lambda name: {colab_ships}.get(name) or real_version(name)
+colab._pip_install = installed.extend  # what pip would install; nothing leaves this machine
+subprocess.run = lambda *args, **kwargs: None  # the setup cell's `pip install git+...@vX` of the course
+try:
+    exec({cell})
+    said = "went on"
+except Exception as exc:
+    said = f"{{type(exc).__name__}}: {{exc}}"
+print(json.dumps({{"installed": installed, "said": said}}))
+'''
+
+
+@pytest.mark.slow
+def test_on_a_fresh_colab_kernel_the_first_setup_cell_installs_and_goes_on_without_a_restart():
+    # Today's Colab ships transformers 5.15: the setup cell must install the pins before anything imports transformers,
+    # so that no restart is needed. Run in a fresh interpreter, as a new Colab runtime's first cell is.
+    cell = badges.setup_cell(badges.repository())
+    script = FRESH_COLAB_KERNEL.format(colab_ships=COLAB_SHIPS, cell=repr(cell))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["said"] == "went on", outcome["said"]
+    pins = dict(colab.requirements())
+    assert {f"{name}=={pins[name]}" for name in COLAB_SHIPS} <= set(outcome["installed"])
+    assert "Restart" not in done.stdout
+
+
+def test_a_restart_is_asked_for_when_pip_moved_a_library_this_runtime_had_imported(fake_colab, monkeypatch):
+    import pyarrow  # noqa: F401 (Colab's pandas imports it; datasets' pin may need a newer one)
+
+    versions = {"pyarrow": "18.1.0"}
+    monkeypatch.setattr(colab, "plan", lambda pins, imported=(): (["datasets==5.2.0"], False))
+    monkeypatch.setattr(colab, "installed_version", lambda name: versions.get(colab.canonical(name), "1.0"))
+    monkeypatch.setattr(colab, "_pip_install", lambda specs: versions.update(pyarrow="22.0.0"))
+    assert colab.prepare() is True
+    monkeypatch.setattr(colab, "_pip_install", lambda specs: None)  # an install that moved nothing imported
+    assert colab.prepare() is False
