@@ -1,4 +1,10 @@
-"""COURSE_BUNDLE: the offline bundle of a workshop room, checked against its SHA256SUMS once per process, and what it holds."""
+"""COURSE_BUNDLE: the offline bundle of a workshop room, checked once per process, and what it holds.
+
+The learner trusts the course and one value the instructor announces, not the drive the bundle is on: COURSE_BUNDLE_SHA256,
+the SHA-256 of the bundle's SHA256SUMS (`python -m tools.bundle build` prints it). SHA256SUMS then vouches for every
+file; a file it does not list, or a link that leaves the bundle, is refused. The bundle holds data and safetensors weights,
+never code the course would run (docs/instructors.md: the bundle's threat model).
+"""
 
 import hashlib
 import os
@@ -8,10 +14,12 @@ from pathlib import Path, PurePosixPath
 from helpers.errors import CourseError
 
 SUMS, MANIFEST = "SHA256SUMS", "bundle.json"
+ANCHOR = "COURSE_BUNDLE_SHA256"  # the SHA-256 of SHA256SUMS, announced by the instructor, never read from the drive
+LITTER = (".DS_Store", "Thumbs.db", "desktop.ini")  # what file browsers leave on a shared drive: never read
 DATA, CHECKPOINTS = "data/MRPC", "checkpoints"  # where a bundle keeps each part (it holds no code: the course ships its own)
 AGAIN = "copy the bundle again from the instructor's drive"
 SUM_LINE = re.compile(r"([0-9a-f]{64}) [ *](\S.*)")  # sha256sum's format: digest, two spaces (or " *"), relative path
-_WHOLE: dict[str, int] = {}  # bundles found whole in this process, and how many files each holds
+_WHOLE: dict[str, tuple[str, int]] = {}  # bundles found whole in this process: the fingerprint, how many files
 
 
 def digest(path: Path) -> str:
@@ -47,21 +55,55 @@ def read_sums(folder: Path) -> dict[str, str]:
     return sums
 
 
-def check(folder: str | os.PathLike, skip: str = "") -> int:
-    """How many files a bundle holds, once each matches SHA256SUMS; else a sentence naming one missing or changed (workshops)."""
+def fingerprint(folder: str | os.PathLike) -> str:
+    """The bundle's fingerprint: the SHA-256 of its SHA256SUMS, which lists every other file's (workshops)."""
+    return digest(Path(folder) / SUMS)
+
+
+def anchored(folder: Path, expected: str) -> None:
+    """Refuse a bundle whose fingerprint is not the one announced (workshops)."""
+    expected = expected.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", expected):
+        raise CourseError(f"{ANCHOR} is not a SHA-256 (64 hexadecimal digits): set it to the value your instructor announced.")
+    found = fingerprint(folder)
+    if found != expected:
+        raise CourseError(f"The course bundle at {folder} is not the one announced: its {SUMS} has SHA-256 {found[:12]}…, "
+                          f"not {expected[:12]}… ({ANCHOR}): {AGAIN}, or check the value announced.")
+
+
+def strays(folder: Path, sums: dict[str, str]) -> None:
+    """Refuse a file the bundle's SHA256SUMS does not list, and a link that leaves the bundle (workshops)."""
+    root = folder.resolve()
+    for where, folders, files in os.walk(folder):  # links to folders are listed, not followed
+        folders.sort()
+        for name in sorted(folders + files):
+            path = Path(where) / name
+            relative = path.relative_to(folder).as_posix()
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                raise damaged(folder, f"{relative} is a link to {path.resolve()}, outside the bundle")
+            if name in files and relative not in sums and relative != SUMS and name not in LITTER and not name.startswith("._"):
+                raise damaged(folder, f"{relative} is not listed in {SUMS} (a bundle holds only what it lists)")
+
+
+def check(folder: str | os.PathLike, skip: str = "", expected: str | None = None) -> int:
+    """How many files a bundle holds, once its fingerprint is `expected` (if given), it holds nothing unlisted and each file
+    matches SHA256SUMS; else a sentence naming what is wrong (workshops)."""
     folder = Path(folder)
     sums = read_sums(folder)
+    if expected is not None:
+        anchored(folder, expected)
+    strays(folder, sums)
     missing = next((name for name in sums if not (folder / name).is_file()), None)  # cheap, so before any hashing
     if missing:
         raise damaged(folder, f"{missing} is missing")
-    for name, expected in sums.items():
+    for name, expected_sum in sums.items():
         if skip and name.startswith(skip):
             continue
         try:
             found = digest(folder / name)
         except OSError as error:
             raise damaged(folder, f"{name} cannot be read ({error.strerror})") from None
-        if found != expected:
+        if found != expected_sum:
             raise damaged(folder, f"{name} does not match {SUMS}")
     return len(sums)
 
@@ -72,8 +114,12 @@ def bundle_dir() -> Path | None:
     if not value:
         return None
     folder = Path(value).expanduser().resolve()
-    if str(folder) not in _WHOLE:  # only a whole bundle is remembered: a damaged one is checked again once copied anew
-        _WHOLE[str(folder)] = check(folder, skip="wheels/")  # the lessons never read the wheels: `verify` checks them
+    expected = os.environ.get(ANCHOR, "").strip()
+    if not expected:
+        raise CourseError(f"COURSE_BUNDLE is set but {ANCHOR} is not: set it to the value your instructor announced (printed by "
+                          "`python -m tools.bundle build`), so that a bundle changed on the drive is refused.")
+    if _WHOLE.get(str(folder), (None,))[0] != expected.lower():  # only a whole bundle is remembered, with its fingerprint
+        _WHOLE[str(folder)] = (expected.lower(), check(folder, skip="wheels/", expected=expected))  # pip checks the wheels
     return folder
 
 
@@ -96,5 +142,5 @@ def describe() -> str | None:
     if folder is None:
         return None
     names = sorted(p.parent.relative_to(folder / CHECKPOINTS).as_posix() for p in (folder / CHECKPOINTS).rglob("config.json"))
-    return (f"{folder}, whole ({_WHOLE[str(folder)]} files match its {SUMS}): the data"
+    return (f"{folder}, whole and as announced ({_WHOLE[str(folder)][1]} files match its {SUMS}): the data"
             f"{' and ' + ', '.join(names) if names else ''} come from it")

@@ -72,26 +72,41 @@ def lookup(name: str) -> Checkpoint:
     raise CourseError(f"Unknown checkpoint {name!r}: pick one of {', '.join(REGISTRY)}, or give the path of a saved model folder.")
 
 
+def registered(name: str) -> bool:
+    """Whether a name is the registry's (a short name, an alias or a Hub id), which then never means a folder (lesson 2)."""
+    name = ALIASES.get(name, name)
+    return any(name in (checkpoint.name, checkpoint.hub_id) for checkpoint in REGISTRY.values())
+
+
+def published(name: str, origin: str | None) -> Checkpoint | None:
+    """The registry entry whose published files a run really started from (the Hub, its cache, the package or the checked
+    bundle); None for a folder, or a run that did not record where its checkpoint came from (lesson 6)."""
+    return REGISTRY.get(ALIASES.get(name, name)) if origin in ("hub", "cache", "package", "bundle") else None
+
+
 ENCODERS = {"bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra", "deberta", "deberta-v2", "mpnet", "camembert", "modernbert"}
 
 
-def resolve(name: str) -> tuple[str, str]:
-    """(where to load from, why): a folder, the course bundle, the shipped package, or the Hub; never a stand-in (lesson 2)."""
-    if Path(name).expanduser().is_dir():
-        return check_folder(Path(name).expanduser()), "it is a folder on this machine"
+def resolve(name: str) -> tuple[str, str, str]:
+    """(where to load from, why, origin): a registry name from the course bundle, the shipped package, the Hub or its cache;
+    any other name, a folder on this machine; never a stand-in (lesson 2)."""
+    if not registered(name) and Path(name).expanduser().is_dir():  # a registry name never means a folder of that name
+        return check_folder(Path(name).expanduser().resolve()), "it is a folder on this machine", "folder"
     checkpoint = lookup(name)
     bundled = bundled_checkpoint(checkpoint.name)  # COURSE_BUNDLE, checked once; a checkpoint it lacks is looked for as before
     if bundled is not None:
-        return check_folder(bundled), "the course bundle holds it"
+        return check_folder(bundled), "the course bundle holds it", "bundle"
     local = packaged_path(checkpoint)
     if local is not None:
-        return str(local), f"the package {checkpoint.package} ships it"
+        return str(local), f"the package {checkpoint.package} ships it", "package"
     reachable, why = hub_status()
     if reachable:
-        return checkpoint.hub_id, "the Hub answers"
+        return checkpoint.hub_id, "the Hub answers", "hub"
     if _in_hub_cache(checkpoint.hub_id):
-        return checkpoint.hub_id, "it is in the Hugging Face cache"
-    raise CourseError(f"{name} needs the Hub, and {why}: pick {PACKAGED_CHECKPOINT} (shipped with the course) or a saved model folder.")
+        return checkpoint.hub_id, "it is in the Hugging Face cache", "cache"
+    folder = f" (for the folder {name} here, give ./{name})" if Path(name).is_dir() else ""
+    raise CourseError(f"{name} needs the Hub, and {why}: pick {PACKAGED_CHECKPOINT} (shipped with the course) or a saved model "
+                      f"folder{folder}.")
 
 
 def check_folder(folder: Path) -> str:
@@ -122,7 +137,7 @@ def _in_hub_cache(hub_id: str) -> bool:
 
 def checkpoint_path(name: str) -> str:
     """Where `from_pretrained` finds a checkpoint here (a folder, the shipped package or the Hub id), said in one line (lesson 2)."""
-    where, why = resolve(name)
+    where, why, _ = resolve(name)
     said = f"Checkpoint: {name} from {where}, because {why}."
     if said not in _SAID:  # once per process: the tokenizer and the model of one run come from the same place
         print(said)

@@ -30,16 +30,28 @@ SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 def choose_source(source: str | os.PathLike | None = None) -> tuple[str, str]:
     """(source, why): `hub`, `sample` or a GLUE folder: the argument, COURSE_BUNDLE, MRPC_DIR, the Hub, the sample (lesson 1)."""
     if source is not None:
-        return str(source), "you asked for it"
+        return str(source), _CHOSEN.get(_key(source), "you asked for it")
     bundled = bundled_data()  # a workshop room's bundle, checked once: it wins over MRPC_DIR and the Hub
     if bundled is not None:
-        return str(bundled), "COURSE_BUNDLE is set"
-    if os.environ.get("MRPC_DIR"):
-        return os.environ["MRPC_DIR"], "MRPC_DIR is set"
-    reachable, why = hub_status()
-    if reachable:
-        return "hub", "the Hub answers"
-    return "sample", f"the Hub is out of reach: {why}"
+        chosen = str(bundled), "COURSE_BUNDLE is set"
+    elif os.environ.get("MRPC_DIR"):
+        chosen = os.environ["MRPC_DIR"], "MRPC_DIR is set"
+    else:
+        reachable, why = hub_status()
+        chosen = ("hub", "the Hub answers") if reachable else ("sample", f"the Hub is out of reach: {why}")
+    _CHOSEN[_key(chosen[0])] = chosen[1]  # a run records the source it chose: loading it later keeps the reason
+    return chosen
+
+
+_CHOSEN: dict[str, str] = {}  # sources chosen in this process, and why
+
+
+def _key(source: str | os.PathLike) -> str:
+    """One name for a source however it is written: `hub`, `sample`, or a folder's absolute path (lesson 1)."""
+    if str(source) in ("hub", "sample"):
+        return str(source)
+    folder = Path(source).expanduser().resolve()
+    return str(folder / "MRPC" if (folder / "MRPC").is_dir() else folder)
 
 
 def data_source(source: str | os.PathLike | None = None) -> str:

@@ -27,20 +27,28 @@ def judge_pair(model, tokenizer):
     return judge
 
 
-def compare_with_published(checkpoint: str, accuracy: float, f1: float) -> str:
-    """One sentence that sets a run's scores beside the published ones for the seed recipe (lesson 6)."""
+def compare_with_published(run, accuracy: float, f1: float) -> str:
+    """One sentence that sets a run's scores beside the published ones for the seed recipe, where they apply (lesson 6)."""
+    from helpers.checkpoints import published
+
     low, high = PUBLISHED["f1"]
-    said = (f"Your run: accuracy {accuracy:.3f}, F1 {f1:.3f}. Published for {PUBLISHED['checkpoint']} on MRPC validation: "
-            f"about {PUBLISHED['accuracy']:.2f} accuracy and {low:.2f}–{high:.2f} F1.")
-    if checkpoint != PUBLISHED["checkpoint"]:
-        said += (f" The gap is expected: {checkpoint} is a smaller encoder than {PUBLISHED['checkpoint']}, with fewer layers and"
+    said = f"Your run: accuracy {accuracy:.3f}, F1 {f1:.3f}."
+    used = run.used.get("checkpoint", {})
+    entry = published(run.settings["checkpoint"], used.get("origin"))
+    if entry is None:
+        return said + (f" It started from {used.get('from', run.settings['checkpoint'])}, not from a checkpoint as published, "
+                       "so no published scores apply.")
+    said += (f" Published for {PUBLISHED['checkpoint']} on MRPC validation: about {PUBLISHED['accuracy']:.2f} accuracy and "
+             f"{low:.2f}–{high:.2f} F1.")
+    if entry.name != PUBLISHED["checkpoint"]:
+        said += (f" The gap is expected: {entry.name} is a smaller encoder than {PUBLISHED['checkpoint']}, with fewer layers and"
                  " narrower vectors to learn MRPC's 3,668 training pairs (and a smoke run sees only a few of them).")
     return said
 
 
-def base_model(checkpoint: str) -> str | None:
-    """The Hub id a run started from, for its model card; None for a folder, which the Hub does not know (lesson 6)."""
-    from helpers.checkpoints import REGISTRY
+def base_model(run) -> str | None:
+    """The Hub id a run started from, for its model card; None for a folder or a checkpoint of unknown origin (lesson 6)."""
+    from helpers.checkpoints import published
 
-    entry = REGISTRY.get(checkpoint)
+    entry = published(run.settings["checkpoint"], run.used.get("checkpoint", {}).get("origin"))
     return entry.hub_id if entry else None

@@ -39,10 +39,14 @@ def write_json(path: Path, value) -> None:
 
 def used_by(settings, raw, model) -> dict:
     """What a run really uses, for used.json: its data source, a fingerprint of its pairs, the checkpoint loaded (lesson 4)."""
+    from helpers.checkpoints import resolve
     from helpers.data import fingerprint
 
-    return {"source": settings.source, "data": fingerprint(raw),
-            "checkpoint": {"name": settings.checkpoint, "from": model.name_or_path, "parameters": model.num_parameters()}}
+    origin = resolve(settings.checkpoint)[2]  # "folder", "bundle", "package", "hub" or "cache": what lesson 6 may claim
+    if model.name_or_path == settings.checkpoint and Path(settings.checkpoint).is_dir():  # from_pretrained's own pick:
+        origin = "folder"  # transformers loads a folder of the checkpoint's name in the working directory, if there is one
+    return {"source": settings.source, "data": fingerprint(raw), "checkpoint": {
+        "name": settings.checkpoint, "from": model.name_or_path, "origin": origin, "parameters": model.num_parameters()}}
 
 
 def start_run(settings, raw, model, run_dir=None, resume: bool = False, label: str = "") -> tuple[Path, str | None]:
@@ -79,10 +83,9 @@ def prepare(settings, used: dict, run_dir, resume: bool, label: str = "") -> tup
     writable_folder(folder)
     lock(folder)
     leftover(folder)
-    checkpoint = None
     if resume:
         same_data(folder, used)
-        checkpoint = last_complete_checkpoint(folder)
+    checkpoint = last_complete_checkpoint(folder, needed=resume)  # a fresh start sets aside what a cut-short one left
     write_json(folder / "settings.json", settings.as_dict())
     write_json(folder / "used.json", used)
     return str(folder), checkpoint
@@ -121,6 +124,23 @@ def lock(folder: Path) -> None:
     _LOCKS[key] = held  # held until this process ends
 
 
+def busy(folder: Path) -> bool:
+    """Whether another process holds the folder's lock now: a run is writing it (lesson 6)."""
+    from filelock import FileLock, Timeout
+
+    if not (folder / ".lock").is_file() or str(folder.resolve()) in _LOCKS:
+        return False
+    probe = FileLock(folder / ".lock", timeout=0, thread_local=False)
+    try:
+        probe.acquire()
+    except Timeout:
+        return True
+    except OSError:  # a folder this user may not lock: no run of theirs is writing it
+        return False
+    probe.release()
+    return False
+
+
 def held() -> list[Path]:
     """The run folders this process holds (command line)."""
     return [Path(key) for key in _LOCKS]
@@ -146,22 +166,39 @@ def same_data(folder: Path, used: dict) -> None:
 
 
 def complete(checkpoint: Path) -> bool:
-    """Whether a checkpoint folder holds every file the Trainer needs to resume, its state readable (lesson 5)."""
+    """Whether a checkpoint folder holds every file the Trainer needs to resume, each readable: its state, the safetensors
+    headers covering their files, torch's archives whole to their central directory; no weight is loaded (lesson 5)."""
+    import zipfile
+
+    from safetensors import SafetensorError, safe_open
+
     try:
-        return all((checkpoint / name).stat().st_size > 0 for name in CHECKPOINT_FILES) and \
-            "global_step" in json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if not all((checkpoint / name).stat().st_size > 0 for name in CHECKPOINT_FILES) or \
+                "global_step" not in json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8")):
+            return False
+        for weights in checkpoint.glob("*.safetensors"):
+            with safe_open(str(weights), "pt"):
+                pass
+        for saved in (*checkpoint.glob("*.pt"), *checkpoint.glob("*.pth")):  # torch.save writes a zip archive
+            with zipfile.ZipFile(saved) as archive:
+                archive.namelist()
+    except (OSError, ValueError, SafetensorError, zipfile.BadZipFile):
         return False
+    return True
 
 
-def last_complete_checkpoint(folder: Path) -> str:
-    """The newest whole checkpoint; newer partial ones are set aside, each said in one line (lesson 5)."""
+def last_complete_checkpoint(folder: Path, needed: bool = True) -> str | None:
+    """The newest whole checkpoint (None, unless `needed`, when there is none); newer partial ones are set aside, each said
+    in one line (lesson 5)."""
     found = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]) if p.name.split("-")[1].isdigit() else -1)
     for checkpoint in reversed(found):
         if complete(checkpoint):
             return str(checkpoint)
         aside = set_aside(checkpoint)
-        print(f"Set {checkpoint.name} aside as {aside.name}: it is incomplete (a kill or a full disk cut its writing short).")
+        print(f"Set {checkpoint.name} aside as {aside.name}: it is incomplete or damaged (a kill or a full disk cut its "
+              "writing short).")
+    if not needed:
+        return None
     raise CourseError(f"There is no complete checkpoint in {folder} to resume from: start the run again without --resume.")
 
 

@@ -56,8 +56,21 @@ def _status(endpoint: str, offline: bool, timeout: float) -> tuple[bool, str]:
     return answer[0] if answer else (False, f"{endpoint} did not answer within {timeout:g} s")
 
 
+_WENT_OFFLINE: dict[str, str] = {}  # endpoints this process set HF_HUB_OFFLINE for, and the real reason
+
+
+def go_offline(why: str) -> None:
+    """Set HF_HUB_OFFLINE=1 because the Hub is out of reach, remembering why, so that later lines name the real reason
+    rather than the setting (lesson 1)."""
+    if not offline_requested():
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        _WENT_OFFLINE[hub_endpoint()] = why
+
+
 def hub_status(timeout: float = 2.0) -> tuple[bool, str]:
     """(reachable, why): whether the Hub answers, decided within `timeout` seconds (lesson 1)."""
+    if offline_requested() and hub_endpoint() in _WENT_OFFLINE:
+        return False, _WENT_OFFLINE[hub_endpoint()]
     return _status(hub_endpoint(), offline_requested(), timeout)
 
 

@@ -145,7 +145,7 @@ def check_data_and_model() -> tuple[list[Check], object]:
         return [Check("data", "fail", str(error))], None
     name = default_checkpoint(for_training=True, gpu=has_gpu())
     try:
-        where, why = resolve(name)
+        where, why, _ = resolve(name)
     except CourseError as error:
         return [data, Check("checkpoint", "fail", str(error))], raw
     return [data, Check("checkpoint", "ok", f"{name} from {where}, because {why}")], raw

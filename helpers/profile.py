@@ -35,14 +35,20 @@ def get_profile(name: "str | Profile | None" = None) -> Profile:
     return PROFILES[name]
 
 
+CHECKOUT = Path(__file__).resolve().parent.parent  # the course's folder, when helpers runs from a checkout
+
+
 def output_dir(*parts: str) -> Path:
-    """The folder under which the course writes everything (COURSE_OUTPUT, else `outputs/`) (lesson 1)."""
-    root = os.environ.get("COURSE_OUTPUT")
+    """The folder under which the course writes everything: COURSE_OUTPUT, a relative one taken from the course's folder
+    (so that the command line and the lessons, which run in notebooks/, agree), else `outputs/` there (lesson 1)."""
+    in_checkout = (CHECKOUT / "pyproject.toml").exists()
+    root = os.environ.get("COURSE_OUTPUT", "").strip()
     if root:
-        base = Path(root).expanduser()
+        base = (CHECKOUT if in_checkout else Path.cwd()) / Path(root).expanduser()  # an absolute one stays as it is
     else:
-        checkout = Path(__file__).resolve().parent.parent
-        base = checkout / "outputs" if (checkout / "pyproject.toml").exists() else Path.cwd() / "course_outputs"
+        base = CHECKOUT / "outputs" if in_checkout else Path.cwd() / "course_outputs"
+    base = Path(os.path.abspath(base))
+    os.environ["COURSE_OUTPUT"] = str(base)  # resolved once: processes started from here use the same folder
     path = base.joinpath(*parts)
     try:
         path.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.errors import CourseError
-from helpers.folders import STAGING, new_folder, new_run_dir, start_run, used_by, write_json  # noqa: F401 (runs.start_run)
+from helpers.folders import STAGING, busy, new_folder, new_run_dir, start_run, used_by, write_json  # noqa: F401 (runs.start_run)
 from helpers.profile import output_dir
 
+RUN_SETTINGS = ("checkpoint", "epochs", "max_length", "profile", "source")  # what lesson 6 reads from settings.json
 RUN_FILES = ("config.json", "model.safetensors", "tokenizer_config.json", "settings.json", "log_history.json", "metrics.json")
 
 
@@ -139,11 +140,16 @@ def load_run(path: str | Path) -> Run:
     if not path.is_dir():
         raise CourseError(f"There is no folder {path}: give the path of a run folder, as lesson 4 printed it.")
     missing = [name for name in RUN_FILES if not (path / name).is_file()]
+    if missing and busy(path):  # its lock is held: never advise deleting or resuming a run that is training now
+        raise UnreadableRun(path, "it is training now (another process holds it)", "wait until that run ends")
     if missing and "settings.json" not in missing and "metrics.json" in missing:  # metrics.json is written last
         raise UnreadableRun(path, "it is not finished (still training, or stopped early)", resume_advice(path), f" and lacks {', '.join(missing)}")
     if missing:
         raise UnreadableRun(path, f"it lacks {', '.join(missing)}")
     settings = read_run_json(path, "settings.json", dict)
+    lacking = [name for name in RUN_SETTINGS if name not in settings]
+    if lacking:
+        raise UnreadableRun(path, f"its settings.json lacks {', '.join(lacking)}")
     history, metrics = read_run_json(path, "log_history.json", list), read_run_json(path, "metrics.json", dict)
     used = read_run_json(path, "used.json", dict, "delete that file to read the run without it") if (path / "used.json").exists() else {}
     readable_weights(path)

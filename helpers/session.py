@@ -7,7 +7,7 @@ import re
 import warnings
 
 from helpers.errors import CourseError, show_briefly
-from helpers.hub import hub_status
+from helpers.hub import go_offline, hub_status
 from helpers.profile import get_profile, output_dir
 
 LIBRARIES = ("torch", "transformers", "datasets", "evaluate", "accelerate")
@@ -65,7 +65,7 @@ def offline_unless_reachable() -> tuple[bool, str]:
     waiting for the Hub on every call (set before they are imported, which read it then) (lesson 1)."""
     reachable, why = hub_status()
     if not reachable:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        go_offline(why)
     return reachable, why
 
 

@@ -6,7 +6,9 @@ data-parallel work, and only the main process writes the run folder. `--resume` 
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from dataclasses import fields
 from pathlib import Path
 
@@ -29,7 +31,8 @@ def parse(argv=None, prog: str = "python -m helpers.train", description: str = _
     parser.add_argument("--profile", help="full or smoke (default: COURSE_PROFILE, else full)")
     parser.add_argument("--source", help="hub, sample or a GLUE MRPC folder (default: COURSE_BUNDLE, else MRPC_DIR, else the Hub, else the sample)")
     parser.add_argument("--output-dir", type=Path, help="the run folder (default: a new one under outputs/runs/)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last checkpoint")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --output-dir from its last checkpoint, with its settings (and --source, if its data moved)")
     return parser.parse_args(argv)
 
 
@@ -62,20 +65,39 @@ def settings_from(args: argparse.Namespace):
 
 def check_folder(run_dir: Path, settings, resume: bool) -> None:
     """Refuse a run folder that is a file, holds another or a finished run, or has nothing to resume (command line)."""
-    from helpers.folders import not_a_file, read_json
+    from helpers.folders import complete, not_a_file, read_json
 
     not_a_file(run_dir)  # said now, before any loading
-    finished, started = (run_dir / "metrics.json").is_file(), any(run_dir.glob("checkpoint-*"))
+    not_a_model(run_dir, settings, resume)
+    finished, started = (run_dir / "metrics.json").is_file(), any(complete(p) for p in run_dir.glob("checkpoint-*"))
     if finished:
         raise CourseError(f"{run_dir} holds a finished run{': there is nothing to resume' if resume else ''}: "
                           "evaluate it in lesson 6, or choose another --output-dir.")
     if resume and not started:
-        raise CourseError(f"There is nothing to resume in {run_dir}: give --output-dir a run folder that holds a checkpoint-* folder.")
+        raise CourseError(f"There is nothing to resume in {run_dir} (no complete checkpoint-* folder): run the same command "
+                          "without --resume to start it again.")
     if started and not resume:
         raise CourseError(f"{run_dir} holds a started run: continue it with --resume, or choose another --output-dir.")
     saved = read_json(run_dir / "settings.json")
-    if started and saved and {**field_defaults(), **saved} != settings.as_dict():  # missing: a setting added since (its default)
+    same = {**field_defaults(), **saved, "source": settings.source}  # a setting added since has its default; the data is
+    if started and saved and same != settings.as_dict():  # compared by its fingerprint when the run starts (used.json)
         raise CourseError(f"{run_dir} holds a different run (see its settings.json): choose another --output-dir, or run with the same options.")
+
+
+MODEL_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "tf_model.h5")  # what save_pretrained writes
+
+
+def not_a_model(run_dir: Path, settings, resume: bool) -> None:
+    """Refuse, before anything is written, an --output-dir that holds a saved model and is not a run to go on with, or that
+    is the checkpoint the run starts from (command line)."""
+    if Path(settings.checkpoint).is_dir() and Path(settings.checkpoint).resolve() == run_dir.resolve():
+        raise CourseError(f"{run_dir} is the checkpoint this run starts from, and the run would overwrite it: "
+                          "choose another --output-dir.")
+    saved = [name for name in MODEL_FILES if (run_dir / name).is_file()]
+    ours = (run_dir / "settings.json").is_file() and (run_dir / "used.json").is_file()  # a course run, cut short at its end
+    if saved and not (resume and ours):
+        raise CourseError(f"{run_dir} holds a saved model ({', '.join(saved)}) that a run there would overwrite: "
+                          "choose a new or empty --output-dir.")
 
 
 def field_defaults() -> dict:
@@ -95,12 +117,18 @@ def resumed_settings(run_dir: Path, args: argparse.Namespace):
     saved = read_json(run_dir / "settings.json")
     if args.resume and not saved and any(run_dir.glob("checkpoint-*")):
         raise CourseError(f"{run_dir} lacks its settings.json: restore it, or start a new run in another folder.")
-    if args.resume and saved and all(getattr(args, name) is None for name in OPTIONS):
+    if args.resume and saved and all(getattr(args, name) is None for name in OPTIONS if name != "source"):
         known = {f.name for f in fields(Settings)}
         try:
-            return Settings(**{k: v for k, v in saved.items() if k in known}).check()
+            settings = Settings(**{k: v for k, v in saved.items() if k in known}).check()
         except TypeError:
             raise CourseError(f"{run_dir / 'settings.json'} lacks some settings: restore it, or start a new run in another folder.") from None
+        if args.source is not None:  # the same data, moved: start_run checks its fingerprint against used.json
+            settings.source = args.source
+        elif settings.source not in (None, "hub", "sample") and not Path(settings.source).is_dir():
+            raise CourseError(f"The data folder {settings.source} that {run_dir} trained on is gone: put it back, or add "
+                              "--source with the folder that holds the same files now.")
+        return settings
     return settings_from(args)
 
 
@@ -144,7 +172,9 @@ def write_failure(error: Exception) -> str | None:
         size = sum(f.stat().st_size for p in partial for f in p.rglob("*") if f.is_file()) / 1e6
         where = f" in {folders[0]}" if folders else ""
         extra = f" ({', '.join(p.name for p in partial)}, incomplete, holds {size:.0f} MB: delete it first)" if partial else ""
-        return f"The disk is full{where}: free some space{extra}, then continue with --resume{' --output-dir ' + str(folders[0]) if folders else ''}."
+        if not any(complete(p) for f in folders for p in f.glob("checkpoint-*")):  # nothing to resume: start again
+            return f"The disk is full{where}: free some space{extra}, then run the same command again (no checkpoint was saved)."
+        return f"The disk is full{where}: free some space{extra}, then continue with --resume --output-dir {folders[0]}."
     if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EROFS, errno.EPERM, errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
         return f"Cannot write {error.filename or 'the run folder'} ({error.strerror}): choose a folder you can write to."
     return None
@@ -159,16 +189,27 @@ def say(line: str) -> None:
     print(line, file=sys.stderr)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it ends as Ctrl-C ends it (command line)."""
+
+
+def terminated(signum, frame):
+    raise Terminated
+
+
 def main(argv=None) -> int:
     return handled(run, parse(argv), interrupted)
 
 
 def handled(work, args: argparse.Namespace, stopped) -> int:
-    """Run `work(args)`; a mistake, a failed write or Ctrl-C (`stopped()` says what is left) ends in one line (command line)."""
+    """Run `work(args)`; a mistake, a failed write, Ctrl-C or SIGTERM (`stopped()` says what is left) ends in one line
+    (command line)."""
     from helpers.session import offline_unless_reachable, quiet_libraries
 
     offline_unless_reachable()
     quiet_libraries()
+    if threading.current_thread() is threading.main_thread():  # a scheduler, `docker stop` or a closed terminal: as Ctrl-C
+        signal.signal(signal.SIGTERM, terminated)
     try:
         from helpers.hfcache import fill_cache
 
@@ -177,9 +218,9 @@ def handled(work, args: argparse.Namespace, stopped) -> int:
     except CourseError as error:
         say(f"error: {error}")
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         say(stopped())
-        return 130
+        return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)  # 143 or 130, as the shell reports
     except Exception as error:  # a failed write surfaces as OSError, RuntimeError (torch) or SafetensorError
         said = write_failure(error)
         if said is None:

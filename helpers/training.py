@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 from helpers.errors import CourseError
 from helpers.profile import get_profile
@@ -55,11 +56,15 @@ class Settings:
         return asdict(self)
 
     def resolved(self) -> "Settings":
-        """These settings with the data source decided: "hub", "sample" or a GLUE folder's absolute path (lesson 5)."""
+        """These settings with the data source decided ("hub", "sample" or a GLUE folder's absolute path), and a checkpoint
+        folder's absolute path (lesson 5)."""
+        from helpers.checkpoints import registered
         from helpers.data import choose_source, glue_folder
 
         source = choose_source(self.source)[0]
-        return replace(self, source=source if source in ("hub", "sample") else str(glue_folder(source).resolve()))
+        folder = not registered(self.checkpoint) and Path(self.checkpoint).expanduser().is_dir()  # recorded as the folder's absolute path, never as a registry name
+        return replace(self, source=source if source in ("hub", "sample") else str(glue_folder(source).resolve()),
+                       checkpoint=str(Path(self.checkpoint).expanduser().resolve()) if folder else self.checkpoint)
 
     def check_steps(self, train_pairs: int, processes: int = 1) -> int:
         """The optimizer steps of the run, refused when the warm-up would leave none at a non-zero rate (lesson 5)."""

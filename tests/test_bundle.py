@@ -13,7 +13,7 @@ import pytest
 
 import helpers
 from helpers import CourseError, bundled, checkpoints, data, preflight
-from helpers.bundled import SUMS
+from helpers.bundled import ANCHOR, SUMS, fingerprint
 from helpers.checkpoints import PACKAGED_CHECKPOINT, SEED_CHECKPOINT, default_checkpoint, resolve
 from helpers.data import choose_source, read_glue_folder, read_sample
 from tools import bundle
@@ -26,7 +26,14 @@ ONLY_PACKAGED = ["--checkpoint", PACKAGED_CHECKPOINT]
 def no_bundle_yet(monkeypatch):
     """No COURSE_BUNDLE from the shell, and no bundle remembered as whole from another test."""
     monkeypatch.delenv("COURSE_BUNDLE", raising=False)
+    monkeypatch.delenv(ANCHOR, raising=False)
     monkeypatch.setattr(bundled, "_WHOLE", {})
+
+
+def announce(monkeypatch, folder: Path, announced: str | None = None) -> None:
+    """COURSE_BUNDLE set to `folder`, and the fingerprint the instructor announced (the bundle's own as built, by default)."""
+    monkeypatch.setenv("COURSE_BUNDLE", str(folder))
+    monkeypatch.setenv(ANCHOR, announced or (fingerprint(folder) if (folder / SUMS).is_file() else "0" * 64))
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ def files_in(folder: Path) -> set[str]:
 def test_build_writes_the_glue_layout_checkpoint_and_sums_that_verify_accepts_and_no_code(tmp_path, glue_folder, capsys):
     out = tmp_path / "bundle"
     assert bundle.main(["build", str(out), "--mrpc-dir", str(glue_folder), *ONLY_PACKAGED]) == 0
-    assert f"COURSE_BUNDLE={out}" in capsys.readouterr().out
+    assert f"COURSE_BUNDLE={out} {ANCHOR}={fingerprint(out)}" in capsys.readouterr().out
     for name in ("train.tsv", "dev.tsv", "test.tsv"):
         assert (out / "data" / "MRPC" / name).read_bytes() == (glue_folder / name).read_bytes()
     model = out / "checkpoints" / PACKAGED_CHECKPOINT
@@ -58,7 +65,9 @@ def test_build_writes_the_glue_layout_checkpoint_and_sums_that_verify_accepts_an
     if shutil.which("sha256sum"):
         assert subprocess.run(["sha256sum", "--check", "--quiet", SUMS], cwd=out).returncode == 0
     assert bundle.main(["verify", str(out)]) == 0
-    assert f"The course bundle at {out} is whole: {len(lines)} files match its SHA256SUMS" in capsys.readouterr().out
+    assert f"The course bundle at {out} is whole and has the fingerprint {fingerprint(out)}: compare it" in capsys.readouterr().out
+    assert bundle.main(["verify", str(out), "--sha256", fingerprint(out)]) == 0
+    assert f"is whole and is the one announced: {len(lines)} files match its SHA256SUMS" in capsys.readouterr().out
     assert not list(tmp_path.glob("bundle.*"))  # no half-built folder left beside it
 
 
@@ -77,7 +86,7 @@ def test_a_changed_or_missing_file_is_refused_in_one_line_naming_it(built, monke
     sentence = f"The course bundle at {built} is damaged: {name} {said}: {AGAIN}."
     assert bundle.main(["verify", str(built)]) == 2
     assert capsys.readouterr().err == f"error: {sentence}\n"
-    monkeypatch.setenv("COURSE_BUNDLE", str(built))
+    announce(monkeypatch, built)
     for use in (choose_source, lambda: resolve(PACKAGED_CHECKPOINT), helpers.setup):
         with pytest.raises(CourseError) as refused:
             use()
@@ -87,12 +96,12 @@ def test_a_changed_or_missing_file_is_refused_in_one_line_naming_it(built, monke
 
 
 def test_a_folder_that_is_not_a_whole_bundle_is_refused(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_BUNDLE", str(tmp_path / "nowhere"))
+    announce(monkeypatch, tmp_path / "nowhere")
     with pytest.raises(CourseError, match=r"^There is no folder .*nowhere: set COURSE_BUNDLE to the bundle's folder"):
         choose_source()
     half = tmp_path / "bundle.partial-x1"
     (half / "data").mkdir(parents=True)
-    monkeypatch.setenv("COURSE_BUNDLE", str(half))
+    announce(monkeypatch, half)
     with pytest.raises(CourseError, match=rf"^{half} holds no SHA256SUMS, so it is not a whole course bundle: {AGAIN}"):
         resolve(PACKAGED_CHECKPOINT)
     (half / SUMS).write_text("not a checksum line\n", encoding="utf-8")
@@ -107,27 +116,76 @@ def test_a_folder_that_is_not_a_whole_bundle_is_refused(tmp_path, monkeypatch, c
 
 def test_with_course_bundle_the_data_and_checkpoint_come_from_it(built, glue_folder, monkeypatch, capsys):
 
-    monkeypatch.setenv("COURSE_BUNDLE", str(built))
+    announce(monkeypatch, built)
     monkeypatch.setenv("MRPC_DIR", str(glue_folder))  # the bundle wins over MRPC_DIR and the Hub; an explicit source wins over it
     monkeypatch.setattr(data, "hub_status", lambda: (True, "it answered"))
     assert choose_source() == (str(built / "data" / "MRPC"), "COURSE_BUNDLE is set")
     assert choose_source("sample") == ("sample", "you asked for it")
-    assert resolve(PACKAGED_CHECKPOINT) == (str(built / "checkpoints" / PACKAGED_CHECKPOINT), "the course bundle holds it")
+    assert resolve(PACKAGED_CHECKPOINT) == (str(built / "checkpoints" / PACKAGED_CHECKPOINT), "the course bundle holds it", "bundle")
     monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
     with pytest.raises(CourseError, match="^bert-base-uncased needs the Hub"):  # a checkpoint the bundle lacks: as without it
         resolve(SEED_CHECKPOINT)
     helpers.setup()
     holds = f"the data and {PACKAGED_CHECKPOINT} come from it"
-    assert f"Bundle: {built}, whole (11 files match its SHA256SUMS): {holds}" in capsys.readouterr().out.splitlines()
+    assert f"Bundle: {built}, whole and as announced (11 files match its SHA256SUMS): {holds}" in capsys.readouterr().out.splitlines()
     assert preflight.check_bundle().status == "ok"
 
 
 def test_the_bundle_is_checked_once_per_process(built, monkeypatch):
     hashed = []
+    announce(monkeypatch, built)
     monkeypatch.setattr(bundled, "digest", lambda path, real=bundled.digest: hashed.append(path) or real(path))
-    monkeypatch.setenv("COURSE_BUNDLE", str(built))
     choose_source(), resolve(PACKAGED_CHECKPOINT), default_checkpoint()
-    assert len(hashed) == len((built / SUMS).read_text(encoding="utf-8").splitlines())
+    assert len(hashed) == len((built / SUMS).read_text(encoding="utf-8").splitlines()) + 1  # and SHA256SUMS, once
+
+
+def test_a_bundle_rewritten_on_the_drive_is_refused_by_the_announced_fingerprint(built, monkeypatch, capsys):
+    """SHA256SUMS lies inside the bundle, so whoever can write the drive can rewrite it; the announced value is not there."""
+    announced = fingerprint(built)
+    change_a_byte(built / "data" / "MRPC" / "train.tsv")
+    bundle.write_sums(built)  # what `sha256sum * > SHA256SUMS` on the drive would do
+    assert bundle.main(["verify", str(built)]) == 0  # whole against its own sums, so the fingerprint is printed to compare
+    assert f"has the fingerprint {fingerprint(built)}" in capsys.readouterr().out and fingerprint(built) != announced
+    said = (f"The course bundle at {built} is not the one announced: its SHA256SUMS has SHA-256 {fingerprint(built)[:12]}…, "
+            f"not {announced[:12]}… ({ANCHOR}): {AGAIN}, or check the value announced.")
+    assert bundle.main(["verify", str(built), "--sha256", announced]) == 2 and capsys.readouterr().err == f"error: {said}\n"
+    announce(monkeypatch, built, announced)
+    for use in (choose_source, lambda: resolve(PACKAGED_CHECKPOINT), helpers.setup):
+        with pytest.raises(CourseError) as refused:
+            use()
+        assert str(refused.value) == said
+    monkeypatch.delenv(ANCHOR)  # no value announced: nothing vouches for the drive
+    with pytest.raises(CourseError, match=rf"^COURSE_BUNDLE is set but {ANCHOR} is not: set it to the value your instructor"):
+        choose_source()
+    monkeypatch.setenv(ANCHOR, "abc")
+    with pytest.raises(CourseError, match=rf"^{ANCHOR} is not a SHA-256 \(64 hexadecimal digits\)"):
+        choose_source()
+
+
+@pytest.mark.parametrize("extra", ["unlisted checkpoint", "link to a folder outside", "link to a file outside"])
+def test_only_what_the_sums_list_is_used_and_no_link_leaves_the_bundle(built, monkeypatch, tmp_path, capsys, extra):
+    """An unlisted bert-base-uncased folder (a MiniLM in disguise) or a link out of the bundle: the bundle is refused."""
+    stand_in = built / "checkpoints" / SEED_CHECKPOINT
+    if extra == "unlisted checkpoint":
+        shutil.copytree(built / "checkpoints" / PACKAGED_CHECKPOINT, stand_in)
+        said = f"checkpoints/{SEED_CHECKPOINT}/config.json is not listed in SHA256SUMS (a bundle holds only what it lists)"
+    elif extra == "link to a folder outside":
+        shutil.copytree(built / "checkpoints" / PACKAGED_CHECKPOINT, tmp_path / "elsewhere")
+        stand_in.symlink_to(tmp_path / "elsewhere")
+        said = f"checkpoints/{SEED_CHECKPOINT} is a link to {tmp_path / 'elsewhere'}, outside the bundle"
+    else:
+        train = built / "data" / "MRPC" / "train.tsv"
+        shutil.copyfile(train, tmp_path / "train.tsv")
+        train.unlink()
+        train.symlink_to(tmp_path / "train.tsv")  # the same bytes, so SHA256SUMS still matches: the next write changes them
+        said = f"data/MRPC/train.tsv is a link to {tmp_path / 'train.tsv'}, outside the bundle"
+    sentence = f"The course bundle at {built} is damaged: {said}: {AGAIN}."
+    assert bundle.main(["verify", str(built)]) == 2 and capsys.readouterr().err == f"error: {sentence}\n"
+    announce(monkeypatch, built)
+    monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
+    with pytest.raises(CourseError) as refused:
+        resolve(SEED_CHECKPOINT)  # never the stand-in, recorded as bert-base-uncased
+    assert str(refused.value) == sentence
 
 
 def test_a_bundled_bert_base_trains_by_name_but_is_not_the_lessons_default(built, monkeypatch):
@@ -135,10 +193,10 @@ def test_a_bundled_bert_base_trains_by_name_but_is_not_the_lessons_default(built
     offered there; the command line resolves the name to the bundle's folder."""
     shutil.copytree(built / "checkpoints" / PACKAGED_CHECKPOINT, built / "checkpoints" / SEED_CHECKPOINT)  # a BERT stands in
     bundle.write_sums(built)
-    monkeypatch.setenv("COURSE_BUNDLE", str(built))
+    announce(monkeypatch, built)
     monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
     assert default_checkpoint(for_training=True, gpu=True) == PACKAGED_CHECKPOINT == default_checkpoint()
-    assert resolve(SEED_CHECKPOINT) == (str(built / "checkpoints" / SEED_CHECKPOINT), "the course bundle holds it")
+    assert resolve(SEED_CHECKPOINT) == (str(built / "checkpoints" / SEED_CHECKPOINT), "the course bundle holds it", "bundle")
 
 
 def test_an_offline_build_of_bert_base_is_refused_in_one_line(tmp_path, glue_folder, capsys):
@@ -231,6 +289,11 @@ def test_wheels_are_the_pinned_libraries_jupyterlab_and_the_build_backend(tmp_pa
     ran.clear()
     bundle.write_wheels(tmp_path / "wheels")
     assert ran[0][7:] == ["--no-deps", install.torch_pin(), "--index-url", install.CPU_INDEX] and set(ran[1][9:]) == wanted
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "wheels" / "numpy-2.4.6-cp311-cp311-linux_x86_64.whl").write_bytes(b"not PyPI's numpy")
+    with pytest.raises(CourseError, match=r"^numpy-2.4.6-cp311-cp311-linux_x86_64.whl is not a file that the course's lock "
+                                          r"\(lock.txt\) names: run `python -m tools.lock`"):
+        bundle.write_wheels(tmp_path / "wheels")  # a learner's pip would refuse it
     failed = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution\n")
     monkeypatch.setattr(bundle.subprocess, "run", lambda command, **kw: failed)
     with pytest.raises(CourseError, match=r"^pip download failed \(ERROR: No matching distribution\): check the network, or "
@@ -241,17 +304,17 @@ def test_wheels_are_the_pinned_libraries_jupyterlab_and_the_build_backend(tmp_pa
 @pytest.mark.slow
 def test_the_command_line_trains_on_the_bundle(room, tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_OUTPUT": str(tmp_path / "outputs"),
-           "MRPC_DIR": "", "COURSE_BUNDLE": str(room)}
+           "MRPC_DIR": "", "COURSE_BUNDLE": str(room), ANCHOR: fingerprint(room)}
     command = [sys.executable, "-m", "helpers.train", "--profile", "smoke"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert f"Data: the GLUE MRPC files in {room}/data/MRPC, because " in done.stdout  # decided once, with the run's settings
+    assert f"Data: the GLUE MRPC files in {room}/data/MRPC, because COURSE_BUNDLE is set." in done.stdout  # decided once
     (run,) = (tmp_path / "outputs" / "runs").iterdir()
     used, settings = json.loads((run / "used.json").read_text(encoding="utf-8")), json.loads((run / "settings.json").read_text(encoding="utf-8"))
     assert used["source"] == settings["source"] == str(room / "data" / "MRPC")
     assert used["data"]["train"] == len(read_glue_folder(room / "data" / "MRPC")["train"]["label"])  # every pair the bundle holds
     assert used["checkpoint"]["name"] == PACKAGED_CHECKPOINT
-    assert used["checkpoint"]["from"] == str(room / "checkpoints" / PACKAGED_CHECKPOINT)
+    assert used["checkpoint"]["from"] == str(room / "checkpoints" / PACKAGED_CHECKPOINT) and used["checkpoint"]["origin"] == "bundle"
 
 
 # Lessons 0 to 7 run on such a bundle in JupyterLab: tests/test_browser.py (each lesson runs there once, not again here).

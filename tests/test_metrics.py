@@ -44,10 +44,31 @@ def test_compute_metrics_takes_logits():
     assert compute_metrics((logits, np.array([0, 1, 0, 1]))) == {"accuracy": 0.5, "f1": 0.5}
 
 
-def test_published_comparison_explains_a_smaller_checkpoint():
-    from helpers.evaluation import compare_with_published
+def saved(checkpoint: str, origin: str | None, loaded_from: str = ""):
+    """A run as lesson 6 reads it back, started from `checkpoint` loaded from `origin` (None: a run without the record)."""
+    from pathlib import Path
 
-    seed = compare_with_published("bert-base-uncased", 0.86, 0.9)
-    small = compare_with_published("sentence-transformers/all-MiniLM-L6-v2", 0.8, 0.86)
+    from helpers.runs import Run
+
+    used = {"checkpoint": {"name": checkpoint, "from": loaded_from or checkpoint, "origin": origin}} if origin else {}
+    return Run(Path("run"), {"checkpoint": checkpoint}, [], {}, used)
+
+
+def test_published_comparison_explains_a_smaller_checkpoint():
+    from helpers.evaluation import base_model, compare_with_published
+
+    seed = compare_with_published(saved("bert-base-uncased", "hub"), 0.86, 0.9)
+    small = compare_with_published(saved("sentence-transformers/all-MiniLM-L6-v2", "package"), 0.8, 0.86)
     assert "0.85 accuracy and 0.89–0.90 F1" in seed and "smaller" not in seed
     assert small.startswith("Your run: accuracy 0.800, F1 0.860.") and "all-MiniLM-L6-v2 is a smaller encoder" in small
+    assert base_model(saved("bert-base-uncased", "bundle")) == "google-bert/bert-base-uncased"
+
+
+def test_a_run_from_a_folder_is_never_compared_or_carded_as_a_published_checkpoint():
+    """A folder named bert-base-uncased, or a run that did not record its checkpoint's origin, claims nothing."""
+    from helpers.evaluation import base_model, compare_with_published
+
+    for run in (saved("bert-base-uncased", "folder", "/home/me/bert-base-uncased"), saved("bert-base-uncased", None)):
+        said = compare_with_published(run, 0.7, 0.8)
+        assert "Published" not in said and "no published scores apply" in said, said
+        assert base_model(run) is None

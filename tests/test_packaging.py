@@ -192,3 +192,15 @@ def test_the_makefile_and_the_tools_run_the_tests_in_one_environment():
     made = dict(pair.split("=", 1) for pair in line.removeprefix("TEST_ENV :=").split())
     assert made.pop("COURSE_OUTPUT").endswith("/outputs/tests")
     assert made == tools.TEST_ENV
+
+
+def test_the_wheel_lock_follows_the_pins():
+    """tools/lock.txt (python -m tools.lock) holds each pinned library at its pin, and nothing the tests alone need."""
+    from tools.lock import pins, wanted
+
+    locked = pins((ROOT / "tools" / "lock.txt").read_text(encoding="utf-8"))
+    for spec in wanted():
+        name, _, version = spec.partition("==")
+        name = re.split(r"[<>=!~ ]", name.strip())[0].lower().replace("_", "-")
+        assert name in locked and (not version or locked[name] == version), (spec, locked.get(name))
+    assert "pytest" not in locked and "nbval" not in locked

@@ -65,6 +65,8 @@ BROKEN = {  # folder name: (what breaks it, what the one line says)
                  "its used.json is not valid JSON (a kill or a full disk cut it short): delete that file to read the run without it."),
     "settings-only": (lambda p: [f.unlink() if f.is_file() else shutil.rmtree(f) for f in p.iterdir() if f.name != "settings.json"],
                       f"it is not finished (still training, or stopped early): {TRAIN_AGAIN}."),
+    "empty-settings": (lambda p: (p / "settings.json").write_text("{}", encoding="utf-8"),
+                       f"its settings.json lacks checkpoint, epochs, max_length, profile, source: {TRAIN_AGAIN}."),
     "unfinished": (lambda p: (p / "metrics.json").unlink(),
                    "it is not finished (still training, or stopped early): continue it with python -m helpers.train --resume --output-dir "),
 }
@@ -100,6 +102,24 @@ def test_load_run_says_what_is_wrong_in_one_sentence(good_run, name):
     message = str(caught.value)
     assert message.startswith(f"Cannot read the run in {path}: {said.split(':')[0]}") and "pick another run, or " in message
     assert said.split(": ", 1)[1].rstrip(".") in message and message.endswith(".") and "\n" not in message
+
+
+def test_a_run_training_now_is_never_advised_deleted_or_resumed(good_run, capsys):
+    """Its lock is held by the run writing it: lesson 6 says to wait, not to delete the folder or resume it."""
+    from filelock import FileLock
+
+    training = broken_copy(good_run, "training", BROKEN["unfinished"][0])
+    holder = FileLock(training / ".lock", timeout=0, thread_local=False)  # as the training process holds it
+    holder.acquire()
+    try:
+        with pytest.raises(CourseError, match=r"it is training now \(another process holds it\): pick another run, or wait until"):
+            load_run(training)
+        assert list_runs() == [good_run]
+        assert capsys.readouterr().out.startswith("Skipped training: it is training now")
+    finally:
+        holder.release()
+    with pytest.raises(CourseError, match="continue it with python -m helpers.train --resume"):  # stopped: resumable
+        load_run(training)
 
 
 def test_load_run_reads_used_json_and_runs_saved_before_it(good_run):

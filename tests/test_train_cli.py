@@ -29,9 +29,32 @@ def cli_env(tmp_path: Path) -> dict:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_OUTPUT": str(tmp_path / "outputs"), "PYTHONUNBUFFERED": "1"}
 
 
+def whole_checkpoint(folder: Path) -> Path:
+    """A checkpoint folder with every file the Trainer reads to resume, each readable (tiny tensors, not a model)."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True)
+    save_file({"weight": torch.zeros(4)}, folder / "model.safetensors")
+    for name in ("optimizer.pt", "scheduler.pt"):
+        torch.save({"state": {}}, folder / name)
+    (folder / "trainer_state.json").write_text(json.dumps({"global_step": 4}), encoding="utf-8")
+    assert complete(folder)
+    return folder
+
+
+@pytest.mark.parametrize("damage", ["model.safetensors", "optimizer.pt", "scheduler.pt", "trainer_state.json"])
+def test_a_checkpoint_with_a_truncated_file_is_not_complete(tmp_path, damage):
+    """Judged by reading each file's structure (safetensors header, torch's zip directory, the state), not by its size."""
+    checkpoint = whole_checkpoint(tmp_path / "checkpoint-4")
+    data = (checkpoint / damage).read_bytes()
+    (checkpoint / damage).write_bytes(data[: len(data) * 2 // 3])
+    assert not complete(checkpoint)
+
+
 def test_a_folder_holding_another_run_is_refused(tmp_path, capsys):
     folder = tmp_path / "run"
-    (folder / "checkpoint-4").mkdir(parents=True)
+    whole_checkpoint(folder / "checkpoint-4")
     (folder / "settings.json").write_text(json.dumps({"checkpoint": "bert-base-uncased", "epochs": 9}), encoding="utf-8")
     assert train.main([*SMOKE, "--output-dir", str(folder), "--resume"]) == 2
     assert f"{folder} holds a different run" in capsys.readouterr().err
@@ -62,7 +85,7 @@ def test_a_run_saved_before_a_setting_existed_resumes_with_that_settings_default
 
     monkeypatch.setattr(hardware, "detect", lambda: Hardware("cpu", "x", 8, False))  # today's defaults: dropout 0, frozen
     folder = tmp_path / "old"
-    (folder / "checkpoint-4").mkdir(parents=True)
+    whole_checkpoint(folder / "checkpoint-4")
     old = train.settings_from(train.parse(SMOKE)).as_dict()
     old.update(dropout=None, freeze_embeddings=False)
     (folder / "settings.json").write_text(json.dumps({k: v for k, v in old.items() if k not in ("dropout", "freeze_embeddings")}), encoding="utf-8")

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from fnmatch import fnmatch
 from pathlib import Path
 
-from helpers.bundled import CHECKPOINTS, DATA, MANIFEST, SUMS, check, digest
+from helpers.bundled import ANCHOR, CHECKPOINTS, DATA, MANIFEST, SUMS, check, digest, fingerprint
 from helpers.checkpoints import PACKAGED_CHECKPOINT, REGISTRY, SEED_CHECKPOINT, Checkpoint, check_folder, lookup, packaged_path
 from helpers.data import GLUE_FILES, HUB_CONFIG, HUB_ID, glue_folder, read_glue_folder
 from helpers.errors import CourseError
@@ -37,12 +37,14 @@ Built {built} with {course} {version}, for a room without the Hugging Face Hub:
 {contents}
 - `{sums}` and `{manifest}`: each file's SHA-256, and what is here
 
-Use it: set one variable before starting JupyterLab or `python -m helpers.train`:
+Use it: set two variables before starting JupyterLab or `python -m helpers.train`, the second to the value your
+instructor announced (not one read from this drive):
 
-    export COURSE_BUNDLE=/path/to/this/folder
+    export COURSE_BUNDLE=/path/to/this/folder COURSE_BUNDLE_SHA256=<announced>
 
-Each lesson's first cell checks every file against `SHA256SUMS` and names a damaged one. Check it yourself with
-`python -m tools.bundle verify /path/to/this/folder` in the course's folder, or `sha256sum -c SHA256SUMS` in this one.
+Each lesson's first cell checks `SHA256SUMS` against the announced value, then every file against `SHA256SUMS`, and names
+a damaged one. Check it yourself with `python -m tools.bundle verify /path/to/this/folder --sha256 <announced>` in the
+course's folder.
 """
 WHEELS = """
 `wheels/` holds the course's libraries for Python {python} on {platform} only: they match the machine that built the bundle.
@@ -185,7 +187,23 @@ def write_wheels(folder: Path) -> dict:
         if done.returncode != 0:
             said = (done.stderr.strip().splitlines() or ["no message"])[-1][:200]
             raise CourseError(f"pip download failed ({said}): check the network, or build without --wheels.")
+    unlocked(folder)
     return {"python": f"{sys.version_info[0]}.{sys.version_info[1]}", "platform": sysconfig.get_platform()}
+
+
+def unlocked(folder: Path, lock: Path | None = None) -> None:
+    """Refuse wheels whose SHA-256 the course's lock does not name for their package: learners' machines would refuse them
+    (workshops)."""
+    from tools.install import LOCK, lock_entries, wheel_name
+
+    entries = lock_entries((lock or LOCK).read_text(encoding="utf-8"))
+    for path in sorted(folder.glob("*")):
+        if not path.name.endswith(".whl"):
+            raise CourseError(f"pip download brought {path.name}, which is not a wheel: learners would have to build it; "
+                              "build the bundle on a machine of the room's kind, or without --wheels.")
+        if f"sha256:{digest(path)}" not in entries.get(wheel_name(path.name), ""):
+            raise CourseError(f"{path.name} is not a file that the course's lock ({(lock or LOCK).name}) names: run "
+                              "`python -m tools.lock` after changing a pin (TORCH_INDEX=pypi takes PyPI's torch), or build without --wheels.")
 
 
 def write_manifest(folder: Path, manifest: dict, names: list[str]) -> None:
@@ -249,7 +267,8 @@ def report(out: Path, seconds: float) -> None:
     print(f"Wrote {out} in {seconds:.1f} s: {size / 1e6:,.1f} MB in {files} files")
     for part, (files, size) in parts.items():
         print(f"  {part:<36} {size / 1e6:>10,.1f} MB {files:>5} file{'s' * (files != 1)}")
-    print(f"Learners set, before starting JupyterLab: COURSE_BUNDLE={out}")
+    print(f"Learners set, before starting JupyterLab: COURSE_BUNDLE={out} {ANCHOR}={fingerprint(out)}")
+    print(f"Announce {ANCHOR} some other way than the drive (the board, the course page): it is what learners trust.")
 
 
 def parse(argv=None) -> argparse.Namespace:
@@ -262,8 +281,10 @@ def parse(argv=None) -> argparse.Namespace:
     made.add_argument("--checkpoint", action="append",
                       help=f"a checkpoint to bundle, repeated for more (default: {' and '.join(DEFAULT_CHECKPOINTS)})")
     made.add_argument("--wheels", action="store_true", help="add the course's libraries as wheels, for this platform and Python")
-    checked = commands.add_parser("verify", help="check every file of a bundle against its SHA256SUMS")
+    checked = commands.add_parser("verify", help="check a bundle: its fingerprint, then every file against its SHA256SUMS")
     checked.add_argument("path", type=Path, help="the bundle's folder")
+    checked.add_argument("--sha256", default=os.environ.get(ANCHOR) or None,
+                         help=f"the fingerprint announced for it (default: {ANCHOR}); without one, it is printed to compare")
     return parser.parse_args(argv)
 
 
@@ -275,8 +296,10 @@ def main(argv=None) -> int:
             out = build(args.out, args.mrpc_dir, args.checkpoint or DEFAULT_CHECKPOINTS, args.wheels)
             report(out, time.perf_counter() - started)
         else:
-            files = check(args.path)
-            print(f"The course bundle at {args.path.resolve()} is whole: {files} files match its {SUMS} "
+            files = check(args.path, expected=args.sha256)
+            said = "is the one announced" if args.sha256 else \
+                f"has the fingerprint {fingerprint(args.path)}: compare it with the one announced ({ANCHOR})"
+            print(f"The course bundle at {args.path.resolve()} is whole and {said}: {files} files match its {SUMS} "
                   f"(checked in {time.perf_counter() - started:.1f} s).")
     except CourseError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -23,10 +23,12 @@ if sys.version_info < (3, 11):  # before anything that needs 3.11 (tomllib): one
 import argparse
 import ast
 import functools
+import hashlib
 import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -37,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+LOCK = ROOT / "tools" / "lock.txt"  # python -m tools.lock: every package a bundle's wheels may hold, with its hashes
 
 
 @dataclass(frozen=True)
@@ -199,13 +202,64 @@ def commands(machine: Machine, extras: str, override: str = "", bundle: str = ""
     wheels = Path(bundle).expanduser() / "wheels" if bundle else None
     if wheels is not None and wheels.is_dir() and fits(wheels.parent):
         offline = pip_install() + ["--no-index", "--find-links", str(wheels)]  # pip: the bundle's wheels hold no uv
-        return [offline + [torch_pin()], offline + course], f"Everything from the bundle's wheels in {wheels}, without network."
+        locked = Path(sys.prefix) / "bundle-lock.txt"  # the course's own hashes, for the wheels the bundle holds
+        steps = [offline + ["--require-hashes", "--requirement", str(locked)],
+                 offline + ["--no-deps", "--no-build-isolation", *course]]  # the course itself, from this checkout
+        return steps, (f"Everything from the bundle's wheels in {wheels}, without network, each checked against the "
+                       f"SHA-256 that {LOCK.relative_to(ROOT)} pins.")
     index, why = usable_torch_index(machine, override, answers)
     install = installer(settings=settings)
     if index is None:
         return [install + course], f"torch from pip's default index, because {why}."
     torch_step = installer(settings=settings, own_index=True) + [torch_pin(), "--index-url", index]
     return [torch_step, install + course], f"torch from {index}, because {why}."
+
+
+def lock_entries(lock: str) -> dict[str, str]:
+    """{name: entry} of a hashed requirements file such as tools/lock.txt: each `name==version` with its markers and hashes
+    (install)."""
+    entries: dict[str, str] = {}
+    name = None
+    for line in lock.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            name = line.split("==")[0].strip().lower().replace("_", "-").replace(".", "-")
+            entries[name] = line
+        elif name and line.strip().startswith("--hash="):
+            entries[name] += "\n" + line
+        else:
+            name = None  # a comment ends an entry
+    return entries
+
+
+def wheel_name(file: str) -> str:
+    """The normalised package name of a wheel's file name (install)."""
+    return file.split("-")[0].lower().replace("_", "-").replace(".", "-")
+
+
+def bundle_lock(wheels: Path, lock: Path = None) -> str:
+    """The lock's entries for the packages that `wheels` holds: what pip installs from a bundle, by the course's hashes;
+    a wheel the lock does not name is never installed (install)."""
+    entries, held = lock_entries((lock or LOCK).read_text(encoding="utf-8")), {wheel_name(p.name) for p in wheels.glob("*.whl")}
+    return "".join(entries[name].rstrip(" \\") + "\n" for name in sorted(entries) if name in held)
+
+
+def checked_wheels(step: list[str]) -> bool:
+    """Install a bundle's wheels with pip's --require-hashes against the course's lock; a changed wheel in one line (install)."""
+    wheels, locked = Path(step[step.index("--find-links") + 1]), Path(step[step.index("--requirement") + 1])
+    locked.write_text(bundle_lock(wheels), encoding="utf-8")
+    done = subprocess.run(step, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    if done.returncode == 0:
+        return True
+    if "DO NOT MATCH THE HASHES" in done.stderr:
+        named = next(iter(re.findall(r"/([^/\s]+\.whl)", done.stderr)), "a wheel")  # pip names the file's URL
+        print(f"error: {named} in {wheels} is not the file the course's lock (tools/{LOCK.name}) names: the bundle "
+              "was changed after it was built; copy it again from the instructor's drive, or install with the network "
+              "(unset COURSE_BUNDLE).", file=sys.stderr)
+    else:
+        sys.stderr.write(done.stderr)
+        print(f"error: pip could not install the bundle's wheels from {wheels}: read its message above; the bundle may lack "
+              "a wheel for this machine (unset COURSE_BUNDLE to install with the network).", file=sys.stderr)
+    return False
 
 
 def fits(bundle: Path) -> bool:
@@ -236,7 +290,13 @@ def main(argv=None) -> int:
     print(said)
     for step in steps:
         print("$ python", " ".join(step[1:]))
-        if not args.dry_run and subprocess.run(step, cwd=ROOT).returncode != 0:
+        if args.dry_run:
+            continue
+        if "--require-hashes" in step:  # a bundle's wheels: refused in one line unless each has the course's hash
+            if not checked_wheels(step):
+                return 2
+            continue
+        if subprocess.run(step, cwd=ROOT).returncode != 0:
             tool, asked = step[2], " ".join(step[step.index("install") + 1:])
             also = " COURSE_INSTALLER=pip installs with pip instead." if tool == "uv" else ""
             print(f"error: {tool} failed ({asked}): read its message above; TORCH_INDEX can choose another torch.{also}",
