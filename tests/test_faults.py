@@ -131,8 +131,8 @@ def test_a_run_records_the_data_and_checkpoint_it_used_and_resumes_on_them(tmp_p
     used = json.loads((folder / "used.json").read_text(encoding="utf-8"))
     assert json.loads((folder / "settings.json").read_text(encoding="utf-8"))["source"] == used["source"] == str(glue_folder.resolve())
     assert used["data"]["train"] == 24 and len(used["data"]["sha256"]) == 64
-    assert used["checkpoint"] == {"name": tiny_checkpoint, "from": tiny_checkpoint, "parameters": used["checkpoint"]["parameters"]} \
-        and used["checkpoint"]["parameters"] > 0
+    assert used["checkpoint"] == {"name": tiny_checkpoint, "from": tiny_checkpoint, "origin": "folder",
+                                  "parameters": used["checkpoint"]["parameters"]} and used["checkpoint"]["parameters"] > 0
     with open(glue_folder / "train.tsv", "a", encoding="utf-8") as handle:
         handle.write("1\t91\t92\tA new pair .\tA fresh pair .\n")
     one_line_error(train(tmp_path, "--resume", "--output-dir", str(folder)), "is not what", "trained on so far", "restore that data")
@@ -177,6 +177,98 @@ def test_ctrl_c_ends_in_one_line_naming_the_last_complete_checkpoint(tmp_path, t
     assert said[0].endswith(f"continue with --resume --output-dir {folder.resolve()}.")
 
 
+def test_sigterm_ends_like_ctrl_c(tmp_path, tiny_checkpoint):
+    """What a scheduler, `docker stop` or a closing terminal sends: the same line as Ctrl-C, and the shell's status 143."""
+    folder = tmp_path / "run"
+    stopped = kill_after_first_checkpoint(tmp_path, folder, tiny_checkpoint, sig=signal.SIGTERM)
+    said = [line for line in shown(stopped.stderr.read()) if line.startswith("Interrupted")]
+    assert stopped.returncode == 143 and len(said) == 1, said
+    assert said[0].endswith(f"continue with --resume --output-dir {folder.resolve()}.")
+    resumed = train(tmp_path, "--resume", "--output-dir", str(folder))  # the advice works
+    assert resumed.returncode == 0 and (folder / "metrics.json").is_file(), resumed.stderr[-2000:]
+
+
+@pytest.mark.parametrize("damage", ["model.safetensors", "optimizer.pt"])
+def test_resume_sets_a_checkpoint_with_a_damaged_file_aside(tmp_path, tiny_checkpoint, damage):
+    """Its trainer_state.json intact, a truncated weights or optimizer file: set aside in one line, the run starts over."""
+    folder = tmp_path / "run"
+    kill_after_first_checkpoint(tmp_path, folder, tiny_checkpoint)
+    (checkpoint,) = [p for p in folder.glob("checkpoint-*") if complete(p)]
+    data = (checkpoint / damage).read_bytes()
+    (checkpoint / damage).write_bytes(data[: len(data) // 2])
+    one_line_error(train(tmp_path, "--resume", "--output-dir", str(folder)),
+                   f"There is nothing to resume in {folder} (no complete checkpoint-* folder): run the same command without --resume")
+    again = train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--epochs", "3", "--output-dir", str(folder))  # as advised
+    assert again.returncode == 0 and (folder / "metrics.json").is_file(), again.stderr[-2000:]
+    assert f"Set {checkpoint.name} aside as incomplete-{checkpoint.name}: it is incomplete or damaged" in again.stdout
+    assert (folder / f"incomplete-{checkpoint.name}" / damage).is_file()  # kept, never deleted
+
+
+def test_a_moved_data_folder_is_resumed_with_the_advice_given(tmp_path, tiny_checkpoint, glue_folder):
+    for name in ("train.tsv", "dev.tsv"):  # enough pairs for a few steps
+        lines = (glue_folder / name).read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        (glue_folder / name).write_text(lines[0] + "".join(lines[1:]) * 8, encoding="utf-8")
+    folder = tmp_path / "run"
+    started = subprocess.Popen([sys.executable, "-m", "helpers.train", "--profile", "smoke", "--source", str(glue_folder),
+                                "--checkpoint", tiny_checkpoint, "--epochs", "3", "--batch-size", "4", "--output-dir", str(folder)],
+                               env=env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not any(complete(c) for c in folder.glob("checkpoint-*")) and time.monotonic() < deadline and started.poll() is None:
+        time.sleep(0.05)
+    started.kill()
+    started.wait()
+    moved = glue_folder.parent / "moved" / "MRPC"
+    moved.parent.mkdir()
+    glue_folder.rename(moved)
+    said = one_line_error(train(tmp_path, "--resume", "--output-dir", str(folder)),
+                          f"The data folder {glue_folder.resolve()} that {folder} trained on is gone", "add --source")
+    resumed = train(tmp_path, "--resume", "--output-dir", str(folder), "--source", str(moved))  # as the line says
+    assert resumed.returncode == 0, (said, resumed.stderr[-2000:])
+    assert f"Data: the GLUE MRPC files in {moved}" in resumed.stdout
+    assert json.loads((folder / "used.json").read_text(encoding="utf-8"))["source"] == str(moved)
+
+
+@pytest.mark.parametrize("case", ["a saved model", "the checkpoint itself", "a run given as checkpoint"])
+def test_no_model_is_overwritten_by_output_dir(tmp_path, tiny_checkpoint, case):
+    """A folder holding a saved model that is not a run to go on with, or the --checkpoint folder: refused, unchanged."""
+    target = tmp_path / "model"
+    shutil.copytree(tiny_checkpoint, target)
+    checkpoint = tiny_checkpoint if case == "a saved model" else str(target)
+    if case == "a run given as checkpoint":
+        target = tmp_path / "run"
+        assert train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(target)).returncode == 0
+        checkpoint = str(target)
+    before = digests(target)
+    said = one_line_error(train(tmp_path, *SMALL, "--checkpoint", checkpoint, "--output-dir", str(target)), str(target))
+    assert ("is the checkpoint this run starts from" in said) == (case != "a saved model"), said
+    assert digests(target) == before
+
+
+def test_offline_because_the_hub_failed_the_real_reason_is_said(tmp_path, tiny_checkpoint):
+    """The Hub answered 503: the data line names that, never "you asked for it" (the run decided the source itself)."""
+    import http.server
+    import threading
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_error(503)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        done = train(tmp_path, "--profile", "smoke", "--checkpoint", tiny_checkpoint, "--batch-size", "16",
+                     "--output-dir", str(tmp_path / "run"), HF_HUB_OFFLINE="", HF_ENDPOINT=endpoint)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"because the Hub is out of reach: {endpoint} answered HTTP 503." in done.stdout, done.stdout
+    assert "you asked for it" not in done.stdout and "HF_HUB_OFFLINE is set" not in done.stdout
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A 3 MB file system: room for the run's first files, not for a checkpoint (skipped where mounting is not allowed)."""
@@ -188,10 +280,15 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(mount)], check=True)
 
 
-def test_a_full_disk_ends_in_one_line_that_names_the_partial_checkpoint(tmp_path, tiny_checkpoint, small_disk):
-    said = one_line_error(train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(small_disk / "run")),
-                          "The disk is full in", "then continue with --resume")
+def test_a_full_disk_ends_in_one_line_whose_advice_works(tmp_path, tiny_checkpoint, small_disk):
+    run = [*SMALL, "--checkpoint", tiny_checkpoint, "--output-dir", str(small_disk / "run")]
+    said = one_line_error(train(tmp_path, *run), "The disk is full in", "then run the same command again (no checkpoint was saved)")
     assert "incomplete" in said and "delete it first" in said
+    for partial in (small_disk / "run").glob("checkpoint-*"):  # as the line says: free some space, delete it
+        shutil.rmtree(partial)
+    subprocess.run(["mount", "-o", "remount,size=200m", str(small_disk)], check=True)
+    again = train(tmp_path, *run)  # then the same command
+    assert again.returncode == 0 and (small_disk / "run" / "metrics.json").is_file(), again.stderr[-2000:]
 
 
 def test_a_disk_full_before_the_run_starts_is_one_line(tmp_path, tiny_checkpoint, small_disk):
