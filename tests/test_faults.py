@@ -168,21 +168,14 @@ def test_two_processes_report_the_numbers_one_process_measures(tmp_path, tiny_ch
     assert (measured["eval_accuracy"], measured["eval_f1"]) == (saved.metrics["eval_accuracy"], saved.metrics["eval_f1"])
 
 
-def test_ctrl_c_ends_in_one_line_naming_the_last_complete_checkpoint(tmp_path, tiny_checkpoint):
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_and_sigterm_end_in_one_line_naming_the_last_complete_checkpoint(tmp_path, tiny_checkpoint, sig, status):
+    """Ctrl-C, or what a scheduler, `docker stop` or a closing terminal sends: one line, the shell's status, advice that works."""
     folder = tmp_path / "run"
-    stopped = kill_after_first_checkpoint(tmp_path, folder, tiny_checkpoint, sig=signal.SIGINT)
+    stopped = kill_after_first_checkpoint(tmp_path, folder, tiny_checkpoint, sig=sig)
     said = [line for line in shown(stopped.stderr.read()) if line.startswith("Interrupted")]
-    assert stopped.returncode == 130 and len(said) == 1, said
+    assert stopped.returncode == status and len(said) == 1, said
     assert said[0].startswith(f"Interrupted: the last complete checkpoint is {folder.resolve()}/checkpoint-")
-    assert said[0].endswith(f"continue with --resume --output-dir {folder.resolve()}.")
-
-
-def test_sigterm_ends_like_ctrl_c(tmp_path, tiny_checkpoint):
-    """What a scheduler, `docker stop` or a closing terminal sends: the same line as Ctrl-C, and the shell's status 143."""
-    folder = tmp_path / "run"
-    stopped = kill_after_first_checkpoint(tmp_path, folder, tiny_checkpoint, sig=signal.SIGTERM)
-    said = [line for line in shown(stopped.stderr.read()) if line.startswith("Interrupted")]
-    assert stopped.returncode == 143 and len(said) == 1, said
     assert said[0].endswith(f"continue with --resume --output-dir {folder.resolve()}.")
     resumed = train(tmp_path, "--resume", "--output-dir", str(folder))  # the advice works
     assert resumed.returncode == 0 and (folder / "metrics.json").is_file(), resumed.stderr[-2000:]

@@ -254,16 +254,8 @@ def reset_colab(built: dict, log) -> None:
 
 
 def colab(out: Path = OUT / "colab", work: Path = WORK / "colab", lessons=LESSONS) -> int:
-    clear(out)
-    work.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    rows, built, problem = [], None, None
-    with open(out / "install.log", "w", encoding="utf-8") as log:
-        try:
-            built = build_colab(work, log)
-        except TwinError as exc:
-            problem = str(exc)
-    install_seconds = time.perf_counter() - started
+    started, rows = time.perf_counter(), []
+    built, problem, install_seconds = build_twin(out, work, build_colab, work)
     if built:
         with open(out / "lessons.log", "w", encoding="utf-8") as log:
             for lesson in lessons:
@@ -321,6 +313,19 @@ def colab_summary(built, rows, install_seconds, run_seconds, problem) -> str:
     passed = sum(1 for row in rows if row.get("passed"))
     lines += ["", f"{passed} of {len(rows)} lessons passed."]
     return "\n".join(lines) + "\n"
+
+
+def build_twin(out: Path, work: Path, build, where: Path) -> tuple[dict | None, str | None, float]:
+    """A twin built by `build(where, log)` into a clean `out` (its install.log there): what it built, or why not, and the
+    seconds it took."""
+    clear(out)
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with open(out / "install.log", "w", encoding="utf-8") as log:
+        try:
+            return build(where, log), None, time.perf_counter() - started
+        except TwinError as exc:
+            return None, str(exc), time.perf_counter() - started
 
 
 def clear(out: Path) -> None:
@@ -433,16 +438,8 @@ def build_binder(home: Path, log) -> dict:
 
 
 def binder(out: Path = OUT / "binder", work: Path = WORK / "binder", lessons=LESSONS, limit: int = BINDER_LIMIT) -> int:
-    clear(out)
-    work.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    home, rows, built, problem, limited = work / "home", [], None, None, ""
-    with open(out / "install.log", "w", encoding="utf-8") as log:
-        try:
-            built = build_binder(home, log)
-        except TwinError as exc:
-            problem = str(exc)
-    install_seconds = time.perf_counter() - started
+    started, home, rows, limited = time.perf_counter(), work / "home", [], ""
+    built, problem, install_seconds = build_twin(out, work, build_binder, home)
     if built:
         env = lesson_env(built["venv"], MEM_LIMIT=str(limit), HF_HOME=str(home / ".cache" / "huggingface"))
         with open(out / "lessons.log", "w", encoding="utf-8") as log:
