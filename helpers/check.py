@@ -49,13 +49,69 @@ def _first(*verdicts: Verdict | None) -> Verdict | None:
     return next((verdict for verdict in verdicts if verdict is not None), None)
 
 
-def _not_a_number(answer) -> Verdict | None:
-    """A verdict asking for a number when `answer` is not one (a string, a list), else None (lessons 1 to 7)."""
+def _shown(value) -> str:
+    """A value as one short line: its repr, cut to 60 characters (lessons 1 to 7)."""
+    text = " ".join(repr(value).split()) if not isinstance(value, int) or abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _not_a_number(answer, whole: bool = False) -> Verdict | None:
+    """A verdict asking for a number when `answer` is not a finite one of a sensible size (a string, a list, NaN, a tensor,
+    10**400), or not a whole one where `whole`; else None (lessons 1 to 7)."""
+    import math
     import numbers
 
-    if isinstance(answer, numbers.Number) and not isinstance(answer, bool):
-        return None
-    return Verdict(False, f"✗ Not yet: {answer!r} is not a number. Hint: write the number itself, such as 42, not text.")
+    real = isinstance(answer, numbers.Real) and not isinstance(answer, bool)  # NumPy's scalars too
+    if not real and hasattr(answer, "shape") and hasattr(answer, "item"):  # a NumPy array or a tensor: its number, please
+        hint = "give its value with `.item()`" if _size(answer) == 1 else "give one number"
+        return Verdict(False, f"✗ Not yet: {_shown(answer)} is an array, not a number. Hint: {hint}.")
+    if not real:
+        return Verdict(False, f"✗ Not yet: {_shown(answer)} is not a number. Hint: write the number itself, such as 42, not text.")
+    if isinstance(answer, numbers.Integral) and abs(int(answer)) > 10**15 or not math.isfinite(float(answer)):
+        return Verdict(False, f"✗ Not yet: {_shown(answer)} is not a number this exercise can have. Hint: write a finite number, "
+                              "such as 42.")
+    if whole and float(answer) != int(answer):
+        return Verdict(False, f"✗ Not yet: {_shown(answer)} is not a whole number. Hint: this exercise counts things, such as 42.")
+    return None
+
+
+def _size(value) -> int:
+    """How many numbers an array or tensor holds (lessons 1 to 7)."""
+    size = value.size() if callable(getattr(value, "size", None)) else value.size
+    return int(size.numel() if hasattr(size, "numel") else size)
+
+
+_STUB_CODE = (lambda *args: None).__code__.co_code  # what `...`, `pass` or `return None` compile to
+
+
+def _unwritten(function) -> Verdict | None:
+    """A verdict asking for the function's body when it is still the cell's placeholder, else None (lessons 2, 7)."""
+    code = getattr(function, "__code__", None)
+    if code is not None and code.co_name != "<lambda>" and code.co_code == _STUB_CODE:  # a `def` whose body is still `...`
+        return Verdict(False, f"Write the body of {function.__name__} in this cell (it does nothing yet), then run it again.")
+    if not callable(function):
+        return Verdict(False, f"✗ Not yet: {_shown(function)} is not a function. Hint: keep the cell's `def` and write its body.")
+    return None
+
+
+def _raised(error: Exception) -> str:
+    """What the learner's function raised, in a few words on one line (lessons 2, 7)."""
+    said = " ".join(str(error).split())
+    return f"{type(error).__name__}: {said[:100]}" if said else type(error).__name__
+
+
+def _checked(check):
+    """The check itself, made one sentence for any answer: whatever it cannot use is said, never a traceback (lessons 1 to 7)."""
+    import functools
+
+    @functools.wraps(check)
+    def checked(*args):
+        try:
+            return check(*args)
+        except Exception as error:  # any answer of any type: one line saying what was expected
+            return Verdict(False, f"✗ Not yet: this check cannot use your answer ({_raised(error)}). Hint: give what the "
+                                  "cell's comment asks for, of that kind (a number, a name, a shape or a function).")
+    return checked
 
 
 def _share(value) -> float:
@@ -64,9 +120,10 @@ def _share(value) -> float:
     return value / 100 if value > 1 else value
 
 
+@_checked
 def exercise_1_1(raw, answer) -> Verdict:
     """How many training pairs are labelled `equivalent`? (lesson 1)"""
-    if (missing := _first(_missing(answer), _not_a_number(answer))) is not None:
+    if (missing := _first(_missing(answer), _not_a_number(answer, whole=True))) is not None:
         return missing
     labels = list(raw["train"]["label"])
     right, other = labels.count(1), labels.count(0)
@@ -81,12 +138,15 @@ def exercise_1_1(raw, answer) -> Verdict:
     return _wrong(f"that is too {'high' if answer > right else 'low'}.", 'count the 1s in `raw["train"]["label"]`.')
 
 
+@_checked
 def exercise_1_2(raw, words, split) -> Verdict:
     """How many words has the longest pair, both sentences together, and which split holds it? (lesson 1)"""
     from helpers.plots import pair_lengths
 
-    if (missing := _first(_missing(words, split), _not_a_number(words))) is not None:
+    if (missing := _first(_missing(words, split), _not_a_number(words, whole=True))) is not None:
         return missing
+    if not isinstance(split, str) or split not in raw:
+        return _wrong(f"{_shown(split)} is not the name of a split.", f"give one of {', '.join(map(repr, raw))}, as a string.")
     longest = {name: max(pair_lengths(raw, name)) for name in raw}
     right = max(longest.values())
     if words == right and longest.get(split) == right:
@@ -103,9 +163,10 @@ def exercise_1_2(raw, words, split) -> Verdict:
                   "split each sentence on spaces, add both sentences' counts, and take the largest over every split.")
 
 
+@_checked
 def exercise_2_2(second_length, tokenizer) -> Verdict:
     """A function that says how many tokens of an encoded pair belong to its second sentence, `[SEP]` included (lesson 2)."""
-    if (missing := _missing(second_length)) is not None:
+    if (missing := _first(_missing(second_length), _unwritten(second_length))) is not None:
         return missing
     pairs = [("The mayor resigned.", "He quit on Monday after a long dispute."), ("Rates rose.", "Rates went up."),
              ("It rained all day in the north of the country.", "Rain.")]
@@ -115,7 +176,11 @@ def exercise_2_2(second_length, tokenizer) -> Verdict:
         try:
             given = second_length(encoding)
         except Exception as error:  # the learner's function may fail in any way; say how, in one line
-            return _wrong(f"your function raised {type(error).__name__}: {error}.", "it gets what `tokenizer(first, second)` returns.")
+            return _wrong(f"your function raised {_raised(error)}.", "it gets what `tokenizer(first, second)` returns.")
+        if hasattr(given, "item") and _size(given) == 1:  # a NumPy or torch number counts as its value
+            given = given.item()
+        if (odd := _not_a_number(given, whole=True)) is not None:
+            return _wrong(f"your function returned {_shown(given)}, not a count.", "return one whole number, such as `sum(...)`.")
         if given != right:
             if given == first_part:
                 problem = "that counts the first sentence's tokens, with [CLS] and the first [SEP]."
@@ -127,6 +192,7 @@ def exercise_2_2(second_length, tokenizer) -> Verdict:
     return _right(f"it counts the second sentence on {len(pairs)} different pairs.")
 
 
+@_checked
 def exercise_3_1(examples, collator, batch_size, share) -> Verdict:
     """The share of padding when the examples are sorted by length before they are cut into batches (lesson 3)."""
     from helpers.measure import batches, pad_share
@@ -143,6 +209,7 @@ def exercise_3_1(examples, collator, batch_size, share) -> Verdict:
                   "cut the sorted examples with `batches(sorted_examples, collator, BATCH_SIZE)`, then `pad_share`.")
 
 
+@_checked
 def exercise_3_3(examples, tokenizer, shape) -> Verdict:
     """The shape of `input_ids` when the collator pads `examples` to a multiple of 8 tokens (lesson 3)."""
     from transformers import DataCollatorWithPadding
@@ -153,7 +220,10 @@ def exercise_3_3(examples, tokenizer, shape) -> Verdict:
         return _wrong("that is the tensor itself.", "give its shape: `tensor.shape`, or a tuple such as (2, 16).")
     right = tuple(DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)(examples)["input_ids"].shape)
     plain = tuple(DataCollatorWithPadding(tokenizer)(examples)["input_ids"].shape)
-    shape = tuple(shape)
+    if isinstance(shape, (str, bytes, dict)) or not hasattr(shape, "__iter__") or \
+            any(_not_a_number(size, whole=True) for size in shape):
+        return _wrong(f"{_shown(shape)} is not a shape.", "a shape is (pairs, tokens): a tuple of two whole numbers, such as (2, 16).")
+    shape = tuple(int(size) for size in shape)
     if shape == right:
         return _right(f"{right}: {plain[1]} tokens rounded up to {right[1]}.")
     if shape == plain:
@@ -163,11 +233,12 @@ def exercise_3_3(examples, tokenizer, shape) -> Verdict:
     return _wrong(f"{shape[1]} tokens is not the length it pads to.", "the longest pair's tokens, rounded up to a multiple of 8.")
 
 
+@_checked
 def exercise_4_1(trainer, answer) -> Verdict:
     """How many optimizer steps `trainer.train()` takes for these settings, before training (lesson 4)."""
     import math
 
-    if (missing := _first(_missing(answer), _not_a_number(answer))) is not None:
+    if (missing := _first(_missing(answer), _not_a_number(answer, whole=True))) is not None:
         return missing
     per_epoch = len(trainer.get_train_dataloader())
     epochs = math.ceil(trainer.args.num_train_epochs)
@@ -184,6 +255,7 @@ def exercise_4_1(trainer, answer) -> Verdict:
     return _wrong(f"that is too {'high' if answer > right else 'low'}.", "training pairs ÷ BATCH_SIZE, rounded up, × EPOCHS.")
 
 
+@_checked
 def exercise_6_3(references, predictions, precision, recall) -> Verdict:
     """Precision and recall of `equivalent` (label 1), from the labels and the model's predictions (lesson 6)."""
     if (missing := _first(_missing(precision, recall), _not_a_number(precision), _not_a_number(recall))) is not None:
@@ -234,11 +306,12 @@ def _weights_after(step, batch_groups) -> "torch.Tensor":
     return torch.cat([p.detach().flatten() for p in model.parameters()])
 
 
+@_checked
 def exercise_7_1(accumulated_step) -> Verdict:
     """A step over several batches that moves the weights as one step over all their pairs at once would (lesson 7)."""
     import torch
 
-    if (missing := _missing(accumulated_step)) is not None:
+    if (missing := _first(_missing(accumulated_step), _unwritten(accumulated_step))) is not None:
         return missing
     generator = torch.Generator().manual_seed(1)
 
@@ -259,7 +332,7 @@ def exercise_7_1(accumulated_step) -> Verdict:
     try:
         given = _weights_after(accumulated_step, groups)
     except Exception as error:  # the learner's function may fail in any way; say how, in one line
-        return _wrong(f"your function raised {type(error).__name__}: {error}.", "it gets a model, an optimizer and a list of batches.")
+        return _wrong(f"your function raised {_raised(error)}.", "it gets a model, an optimizer and a list of batches.")
     right = _weights_after(lambda m, o, b: one_big_batch(m, o, b, 1 / len(b)), groups)
     if torch.allclose(given, right, atol=1e-6):
         return _right("two batches, one step, the same weights as one batch of all their pairs.")

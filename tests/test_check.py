@@ -1,5 +1,7 @@
 """The exercise checks: each says right to the right answer, and names the mistake of a typical wrong one without the answer."""
 
+import math
+
 import pytest
 
 from helpers import check
@@ -167,3 +169,89 @@ def test_half_an_answer_or_text_asks_for_the_rest_without_crashing(raw):
     says(check.exercise_6_3([1, 0], [1, 1], None, 0.5), False, "in place of None")
     says(check.exercise_1_1(raw, "1234"), False, "is not a number")
     says(check.exercise_6_3([1, 0], [1, 1], "0.5", 1.0), False, "is not a number")
+
+
+def placeholder(notebook: str, name: str):
+    """The function `name` exactly as the lesson's exercise cell ships it (its placeholder body), parsed from the notebook."""
+    import ast
+    import json
+    from pathlib import Path
+
+    cells = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / notebook).read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        tree = ast.parse("".join(cell["source"])) if cell["cell_type"] == "code" else None
+        for node in (tree.body if tree else []):
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                scope: dict = {}
+                exec(compile(ast.Module([node], []), notebook, "exec"), scope)
+                return scope[name]
+    raise AssertionError(f"{notebook} has no def {name}")
+
+
+def test_before_an_attempt_every_check_says_what_to_do_and_never_scolds(raw, tokenizer):
+    """Run All on a fresh lesson: the placeholders as shipped get "write ...", never "✗ Not yet"."""
+    for verdict in (check.exercise_2_2(placeholder("02_tokenize.ipynb", "second_length"), tokenizer),
+                    check.exercise_7_1(placeholder("07_loop.ipynb", "accumulated_step")), check.exercise_1_1(raw, None)):
+        assert not verdict and not repr(verdict).startswith("✗") and "then run it again" in repr(verdict), repr(verdict)
+
+
+class Odd(Exception):
+    pass
+
+
+def raises(*args):
+    raise Odd("a learner's own error\nover two lines")
+
+
+def odd_values():
+    """Answers a learner could type: numbers of every kind, NaN, inf, huge ints, text, containers, arrays, tensors."""
+    import numpy as np
+    import torch
+
+    return [0, -1, 1.5, 10**400, -10**400, float("nan"), float("inf"), -float("inf"), 1e308, 2 + 3j, True, "3", "", b"3",
+            [3], [], (3,), {"a": 1}, {3}, object(), Odd("x"), np.int64(3), np.float32(0.5), np.float64("nan"),
+            np.array(3), np.array([1, 2]), np.zeros((2, 2)), torch.tensor(3), torch.tensor([1.0, 2.0]), torch.tensor(float("nan")),
+            3, 16, (3, 16), (3.0, 16.0), (3, "16"), ("a", "b"), [3, 16, 1]]
+
+
+def test_any_answer_of_any_type_gets_one_sentence_never_a_traceback(raw, tokenizer, examples):
+    """A property of every check: for each odd answer, a Verdict of one line; NaN and inf never "too high" or "too low"."""
+    from helpers.recipe import DataCollatorWithPadding
+
+    collator = DataCollatorWithPadding(tokenizer)
+    three = [tokenizer("Rates rose.", "Rates went up."), tokenizer("The court met on Monday.", "On Monday the court met.")]
+    references, predictions = [1, 0, 1, 1], [1, 1, 0, 1]
+    for value in odd_values():
+        verdicts = {
+            "1.1": check.exercise_1_1(raw, value), "1.2 words": check.exercise_1_2(raw, value, "train"),
+            "1.2 split": check.exercise_1_2(raw, 30, value), "3.1": check.exercise_3_1(examples, collator, 16, value),
+            "3.3": check.exercise_3_3(three, tokenizer, value), "6.3 precision": check.exercise_6_3(references, predictions, value, 0.5),
+            "6.3 recall": check.exercise_6_3(references, predictions, 0.5, value),
+            "2.2 returns": check.exercise_2_2(lambda encoding, v=value: v, tokenizer), "2.2 given": check.exercise_2_2(value, tokenizer),
+            "7.1 given": check.exercise_7_1(value),
+        }
+        for name, verdict in verdicts.items():
+            line = repr(verdict)
+            assert isinstance(verdict, check.Verdict) and "\n" not in line and line.strip(), (name, value, line)
+            if isinstance(value, float) and not math.isfinite(value):  # NumPy's float64 too
+                assert not verdict and "too" not in line, (name, value, line)
+    for function in (raises, lambda *args: np_array_of(2), lambda *args: "text", lambda *args: None, lambda *args: [1]):
+        for verdict in (check.exercise_2_2(function, tokenizer), check.exercise_7_1(function)):
+            assert not verdict and "\n" not in repr(verdict) and repr(verdict).strip(), repr(verdict)
+    said = repr(check.exercise_2_2(raises, tokenizer))
+    assert "raised Odd: a learner's own error over two lines" in said, said
+
+
+def np_array_of(n):
+    import numpy as np
+
+    return np.arange(n)
+
+
+def test_a_number_in_an_array_or_tensor_counts_as_that_number(tokenizer):
+    import numpy as np
+    import torch
+
+    says(check.exercise_2_2(lambda encoding: torch.tensor(encoding["token_type_ids"]).sum(), tokenizer), True, "✓ Right")
+    says(check.exercise_2_2(lambda encoding: np.sum(encoding["token_type_ids"]), tokenizer), True, "✓ Right")
+    says(check.exercise_1_1(load_mrpc("sample", "full"), np.array(3)), False, "is an array, not a number", "`.item()`")
