@@ -129,6 +129,15 @@ def loadable(name: str) -> bool:
     return hub_status()[0] or _in_hub_cache(checkpoint.name) or _in_hub_cache(checkpoint.hub_id)
 
 
+def available(name: str) -> bool:
+    """Whether lesson 5's training can load this checkpoint here: the bundle, the package, the Hub or its cache (lesson 5)."""
+    try:
+        resolve(name)
+    except CourseError:
+        return False
+    return True
+
+
 def _in_hub_cache(hub_id: str) -> bool:
     from huggingface_hub import try_to_load_from_cache
 

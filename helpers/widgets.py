@@ -18,8 +18,12 @@ class TrainingControls:
 
         self.defaults, self.used = defaults, None
         self.lengths = pair_tokens(raw, "train"), pair_tokens(raw, "validation")
-        self.checkpoint = w.Dropdown(options=list(REGISTRY), value=defaults.checkpoint, description="checkpoint", style=WIDE,
-                                     layout=w.Layout(width="36em"))  # room for a Hub id
+        from helpers.checkpoints import available
+
+        names = [name for name in REGISTRY if available(name)]  # offline: what the bundle, the package or the cache holds
+        self.checkpoint = w.Dropdown(options=sorted({*names, defaults.checkpoint}), value=defaults.checkpoint,
+                                     description="checkpoint", style=WIDE, layout=w.Layout(width="36em"))  # room for a Hub id
+        self.missing = w.HTML(not_offered([name for name in REGISTRY if name not in self.checkpoint.options]))
         self.epochs = w.IntSlider(value=defaults.epochs, min=1, max=10, description="epochs", style=WIDE)
         rates = sorted({*LEARNING_RATES, defaults.learning_rate})  # the parameters cell's value, whatever it is
         self.learning_rate = w.SelectionSlider(options=[(f"{r:.0e}", r) for r in rates], value=defaults.learning_rate,
@@ -81,7 +85,15 @@ class TrainingControls:
     def _ipython_display_(self):
         from IPython.display import display
 
-        display(w.VBox([self.checkpoint, self.epochs, self.learning_rate, self.batch_size, self.cost, self.notice]))
+        display(w.VBox([self.checkpoint, self.missing, self.epochs, self.learning_rate, self.batch_size, self.cost, self.notice]))
+
+
+def not_offered(missing: list[str]) -> str:
+    """The line under a checkpoint dropdown naming the checkpoints it leaves out, and why (lessons 4, 5)."""
+    from helpers.hub import hub_status
+
+    return (f"Not offered here: {', '.join(missing)} (not in the Hugging Face cache or the course bundle, and "
+            f"{hub_status()[1]})." if missing else "")
 
 
 class Choice(w.VBox):
@@ -94,8 +106,7 @@ class Choice(w.VBox):
         self.checkpoint = w.Dropdown(options=sorted({*names, checkpoint}), value=checkpoint, description="checkpoint", style=WIDE,
                                      layout=w.Layout(width="36em"))  # room for a Hub id
         self.epochs = w.IntSlider(value=epochs, min=1, max=10, description="epochs", style=WIDE)
-        missing = [name for name in REGISTRY if name not in names]
-        why = w.HTML(f"Not offered: {', '.join(missing)} (not in the Hugging Face cache, and the Hub does not answer)." if missing else "")
+        why = w.HTML(not_offered([name for name in REGISTRY if name not in self.checkpoint.options]))
         self.notice, self.read = w.HTML(), None
         super().__init__(children=[self.checkpoint, self.epochs, why, self.notice])
         for control in (self.checkpoint, self.epochs):
@@ -122,6 +133,9 @@ def choose(checkpoint: str, epochs: int) -> Choice:
 class RunPicker(w.VBox):
     """A dropdown of saved runs, and a notice while the run picked is not the one the cells below use (lesson 6)."""
 
+    latest = None  # the picker the last run_picker made; None after it failed, so that no older one is read silently
+    failure = ""  # why the last run_picker failed
+
     def __init__(self, options, value):
         self.dropdown = w.Dropdown(options=options, value=value, description="run", layout=w.Layout(width="90%"))
         self.notice, self.read = w.HTML(), None
@@ -131,6 +145,9 @@ class RunPicker(w.VBox):
     @property
     def value(self):
         """The run picked; reading it (`load_run(picker.value)`) makes it the one in use (lesson 6)."""
+        if self is not RunPicker.latest:  # the cell that makes the picker failed, or made a newer one, since this one
+            said = f"the last pick failed ({RunPicker.failure.rstrip('.')})" if RunPicker.failure else "a newer picker replaced it"
+            raise CourseError(f"This picker is out of date: {said}: fix RUN, then run the cells from `picker = ...` down.")
         self.read, self.notice.value = self.dropdown.value, ""
         return self.read
 
@@ -141,7 +158,19 @@ class RunPicker(w.VBox):
 
 
 def run_picker(runs, value=None) -> RunPicker:
-    """A picker of saved runs, the latest selected, or `value`: any run folder's path, added when not listed (lesson 6)."""
+    """A picker of saved runs, the latest selected, or `value`: any run folder's path, added when not listed; after a failed
+    pick, no older picker can be read (lesson 6)."""
+    RunPicker.latest, RunPicker.failure = None, ""
+    try:
+        RunPicker.latest = _picker(runs, value)
+    except CourseError as error:
+        RunPicker.failure = str(error)
+        raise
+    return RunPicker.latest
+
+
+def _picker(runs, value) -> RunPicker:
+    """The picker run_picker makes, or the sentence saying why it cannot (lesson 6)."""
     from pathlib import Path
 
     from helpers.runs import load_run

@@ -154,6 +154,18 @@ def test_run_picker_refuses_a_bad_path_or_no_run_in_one_sentence(good_run, tmp_p
         run_picker([])
 
 
+def test_after_a_failed_pick_the_older_picker_is_never_read_silently(good_run, tmp_path):
+    """Lesson 6: RUN set to a folder that cannot be read; the next cell must not go on with the previous picker's run."""
+    picker = run_picker([good_run])
+    assert picker.value == good_run
+    with pytest.raises(CourseError, match="There is no folder"):
+        picker = run_picker([good_run], str(tmp_path / "nowhere"))  # the notebook's `picker` stays the older one
+    with pytest.raises(CourseError, match=r"^This picker is out of date: the last pick failed \(There is no folder .*nowhere: give the "
+                                          r"path of a run folder, as lesson 4 printed it\): fix RUN, then run the cells from"):
+        runs_load = picker.value  # noqa: F841
+    assert run_picker([good_run]).value == good_run  # fixed: the new picker reads
+
+
 @pytest.fixture
 def raw(capsys):
     """The data the trained run used, as lesson 6 loads it."""

@@ -74,7 +74,22 @@ def test_memory_grows_with_the_batch(fixed_speed):
     assert gb[0] < gb[1] < gb[2]
 
 
-def test_training_uses_what_the_widgets_hold(fixed_speed):
+def test_offline_the_controls_offer_only_what_can_be_loaded_and_say_why_not_the_rest(fixed_speed, monkeypatch):
+    from helpers import checkpoints
+
+    monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: False)
+    controls = TrainingControls(Settings("sentence-transformers/all-MiniLM-L6-v2"), tiny_raw())
+    assert controls.checkpoint.options == ("sentence-transformers/all-MiniLM-L6-v2",)
+    assert controls.missing.value == ("Not offered here: bert-base-uncased, distilbert-base-uncased, bert-large-uncased (not in the "
+                                      "Hugging Face cache or the course bundle, and HF_HUB_OFFLINE is set).")
+    monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: "bert-base" in hub_id)  # once the cache holds it
+    assert "bert-base-uncased" in TrainingControls(Settings("sentence-transformers/all-MiniLM-L6-v2"), tiny_raw()).checkpoint.options
+
+
+def test_training_uses_what_the_widgets_hold(fixed_speed, monkeypatch):
+    from helpers import checkpoints
+
+    monkeypatch.setattr(checkpoints, "_in_hub_cache", lambda hub_id: True)  # every checkpoint can be had here
     controls = TrainingControls(Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=3, profile="smoke"), tiny_raw())
     assert controls.settings() == Settings("sentence-transformers/all-MiniLM-L6-v2", epochs=3, profile="smoke")
     controls.checkpoint.value, controls.epochs.value, controls.batch_size.value = "bert-base-uncased", 5, 16
