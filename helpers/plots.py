@@ -42,7 +42,8 @@ def plot_padding(results: dict[str, dict]):
 def pairs_table(frame):
     """A table of sentences as they are written: whole, aligned left, and a `$` never read as mathematics (lessons 1 and 6)."""
     text = [name for name in frame.columns if frame[name].dtype == object or str(frame[name].dtype).startswith("str")]
-    styler = frame.style.set_properties(subset=text, **{"text-align": "left", "white-space": "normal"})
+    whole_words = {"white-space": "normal", "word-break": "normal", "overflow-wrap": "normal"}  # lines break between words only
+    styler = frame.style.set_properties(subset=text, **{"text-align": "left", **whole_words})
     styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
     styler.format(precision=3)
     styler.set_table_attributes('class="tex2jax_ignore mathjax_ignore"')  # "$ 1.2 million ... $ 2 million": no formula
@@ -71,8 +72,8 @@ def plot_history(history: list[dict], fig=None, title: str = "Training", steps: 
             score_ax.plot([e["epoch"] for e in evals], [e[f"eval_{name}"] for e in evals], "o-", label=name)
     loss_ax.set(xlabel="step", ylabel="loss", title=title)
     score_ax.set(xlabel="epoch", ylabel="validation score", ylim=(0, 1.05), title="Validation accuracy and F1")
-    if steps:
-        loss_ax.set_xlim(0, steps)
+    if steps:  # the last validation point lies at `steps`: a little room past it, so that its marker is whole
+        loss_ax.set_xlim(0, steps * 1.03)
     last_epoch = max(1, round(epochs or max([e["epoch"] for e in evals], default=1)))
     score_ax.set_xlim(0.5, last_epoch + 0.5)
     loss_ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # step 10, never step 12.5

@@ -16,8 +16,8 @@ def visible_ticks(axis) -> list[float]:
 def test_the_live_figure_spans_the_whole_run_from_its_first_step():
     empty = plot_history([], steps=120, epochs=3)
     loss, scores = empty.axes
-    assert loss.get_xlim() == (0, 120) and scores.get_xlim() == (0.5, 3.5)
-    assert plot_history(HISTORY, steps=120, epochs=3).axes[0].get_xlim() == (0, 120)  # the same frame as points arrive
+    assert loss.get_xlim() == (0, 120 * 1.03) and scores.get_xlim() == (0.5, 3.5)  # room for the last point's marker
+    assert plot_history(HISTORY, steps=120, epochs=3).axes[0].get_xlim() == (0, 120 * 1.03)  # the same frame as points arrive
 
 
 def test_epochs_and_steps_are_whole_numbers_on_the_axes():
@@ -32,3 +32,4 @@ def test_a_table_of_pairs_shows_dollar_amounts_as_text_aligned_left():
     html = pairs_table(frame).to_html()
     assert 'class="tex2jax_ignore mathjax_ignore"' in html  # JupyterLab's MathJax skips the table
     assert "It paid $ 1.2 million." in html and "text-align: left" in html
+    assert "word-break: normal" in html and "overflow-wrap: normal" in html  # a long word is never cut in two
