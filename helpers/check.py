@@ -179,7 +179,7 @@ def exercise_2_2(second_length, tokenizer) -> Verdict:
             return _wrong(f"your function raised {_raised(error)}.", "it gets what `tokenizer(first, second)` returns.")
         if hasattr(given, "item") and _size(given) == 1:  # a NumPy or torch number counts as its value
             given = given.item()
-        if (odd := _not_a_number(given, whole=True)) is not None:
+        if _not_a_number(given, whole=True) is not None:
             return _wrong(f"your function returned {_shown(given)}, not a count.", "return one whole number, such as `sum(...)`.")
         if given != right:
             if given == first_part:

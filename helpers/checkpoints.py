@@ -63,25 +63,30 @@ def _has_gpu() -> bool:
     return has_gpu()
 
 
+def _entry(name: str) -> Checkpoint | None:
+    """The registry entry for a short name, an old alias or a Hub id; None for any other name (lesson 2)."""
+    name = ALIASES.get(name, name)
+    return next((checkpoint for checkpoint in REGISTRY.values() if name in (checkpoint.name, checkpoint.hub_id)), None)
+
+
 def lookup(name: str) -> Checkpoint:
     """The registry entry for a short name or a Hub id (lesson 2)."""
-    name = ALIASES.get(name, name)
-    for checkpoint in REGISTRY.values():
-        if name in (checkpoint.name, checkpoint.hub_id):
-            return checkpoint
-    raise CourseError(f"Unknown checkpoint {name!r}: pick one of {', '.join(REGISTRY)}, or give the path of a saved model folder.")
+    checkpoint = _entry(name)
+    if checkpoint is None:
+        raise CourseError(f"Unknown checkpoint {ALIASES.get(name, name)!r}: pick one of {', '.join(REGISTRY)}, or give the path "
+                          "of a saved model folder.")
+    return checkpoint
 
 
 def registered(name: str) -> bool:
     """Whether a name is the registry's (a short name, an alias or a Hub id), which then never means a folder (lesson 2)."""
-    name = ALIASES.get(name, name)
-    return any(name in (checkpoint.name, checkpoint.hub_id) for checkpoint in REGISTRY.values())
+    return _entry(name) is not None
 
 
 def published(name: str, origin: str | None) -> Checkpoint | None:
     """The registry entry whose published files a run really started from (the Hub, its cache, the package or the checked
     bundle); None for a folder, or a run that did not record where its checkpoint came from (lesson 6)."""
-    return REGISTRY.get(ALIASES.get(name, name)) if origin in ("hub", "cache", "package", "bundle") else None
+    return _entry(name) if origin in ("hub", "cache", "package", "bundle") else None
 
 
 ENCODERS = {"bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra", "deberta", "deberta-v2", "mpnet", "camembert", "modernbert"}

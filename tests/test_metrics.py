@@ -62,6 +62,7 @@ def test_published_comparison_explains_a_smaller_checkpoint():
     assert "0.85 accuracy and 0.89–0.90 F1" in seed and "smaller" not in seed
     assert small.startswith("Your run: accuracy 0.800, F1 0.860.") and "all-MiniLM-L6-v2 is a smaller encoder" in small
     assert base_model(saved("bert-base-uncased", "bundle")) == "google-bert/bert-base-uncased"
+    assert base_model(saved("google-bert/bert-base-uncased", "hub")) == "google-bert/bert-base-uncased"  # a Hub id as the name
 
 
 def test_a_run_from_a_folder_is_never_compared_or_carded_as_a_published_checkpoint():
