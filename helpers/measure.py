@@ -2,6 +2,7 @@
 how sure they are (lessons 2 and 3)."""
 
 import functools
+import math
 import statistics
 from dataclasses import dataclass
 from time import perf_counter
@@ -62,43 +63,94 @@ class Timing:
 
 
 def time_interleaved(tasks: dict, repeats: int) -> dict[str, Timing]:
-    """Time each task `repeats` times, taking turns (A, B, A, B...) so a busy moment slows them all (lessons 2 and 3)."""
+    """Time each task `repeats` times in turns: each turn runs every task once, back to back (A, B; then B, A...), so a
+    busy moment slows the tasks of that turn alike (lessons 2 and 3). A task is a function, or a list of steps: then the
+    tasks take turns step by step (A's first step, B's first step, A's second step...) and each turn adds them up."""
     steps = {name: task if isinstance(task, list) else [task] for name, task in tasks.items()}  # a function, or steps
     if len({len(task_steps) for task_steps in steps.values()}) > 1:
         raise ValueError("Tasks taken in turns step by step need as many steps each.")
     runs = {name: [] for name in tasks}
-    for _ in range(repeats):
+    for turn in range(repeats):
         spent = dict.fromkeys(tasks, 0.0)
-        for turn in zip(*steps.values()):  # the tasks' first steps, then their second steps...
-            for name, step in zip(steps, turn):
+        order = list(steps) if turn % 2 == 0 else list(steps)[::-1]  # neither task always goes first
+        for index in range(len(next(iter(steps.values())))):
+            for name in order:
                 start = perf_counter()
-                step()
+                steps[name][index]()
                 spent[name] += perf_counter() - start
         for name in tasks:
             runs[name].append(spent[name])
     return {name: Timing(tuple(seconds)) for name, seconds in runs.items()}
 
 
-def difference(new: Timing, old: Timing) -> str:
-    """"faster" or "slower" when the spreads do not overlap, else "no clear difference" (lessons 2 and 3)."""
-    if min(len(new.runs), len(old.runs)) < 2:
-        return "one run each"  # no spread: nothing to tell a difference from noise
-    if new.high < old.low:
-        return "faster"
-    if new.low > old.high:
-        return "slower"
-    return "no clear difference"
+@dataclass(frozen=True)
+class Verdict:
+    """How many times faster `new` ran than `old`, turn by turn, with a 95% interval, and what that says (lessons 2 and 3).
+
+    Each turn timed both ways back to back, so each turn gives one speed-up, old's seconds over new's; the speed-up
+    reported is their geometric mean, and the interval is Student's t interval of their logarithms: the range the
+    speed-up would fall in, 95 times in 100, if the measurement were made again in the same conditions."""
+
+    new: str
+    old: str
+    timings: tuple[Timing, Timing]  # new's, old's
+    work: tuple[float, float] | None = None  # how much each way computes (tokens), where that differs
+
+    @property
+    def speedups(self) -> list[float]:
+        new, old = self.timings
+        return [before / after for after, before in zip(new.runs, old.runs)]
+
+    @property
+    def interval(self) -> tuple[float, float, float] | None:
+        """(speed-up, low, high); None with fewer than two turns: one turn says nothing about its noise."""
+        logs = [math.log(speedup) for speedup in self.speedups]
+        if len(logs) < 2:
+            return None
+        from scipy import stats  # scikit-learn's dependency: every course environment has it
+
+        mean, error = statistics.fmean(logs), statistics.stdev(logs) / math.sqrt(len(logs))
+        half = stats.t.ppf(0.975, len(logs) - 1) * error
+        return math.exp(mean), math.exp(mean - half), math.exp(mean + half)
+
+    @property
+    def found(self) -> str:
+        """"faster" or "slower" when the whole interval is on one side of 1×, else "no clear difference"."""
+        if self.interval is None:
+            return "one run each"
+        _, low, high = self.interval
+        return "faster" if low > 1 else "slower" if high < 1 else "no clear difference"
+
+    @property
+    def headline(self) -> str:
+        """The verdict in a few words, for a figure's title: "1.8× faster (95% interval 1.7–1.9×)"."""
+        if self.interval is None:
+            return "one run each: too few to compare"
+        speedup, low, high = self.interval
+        if self.found == "slower":  # said the other way round: how many times slower, and its interval
+            speedup, low, high = 1 / speedup, 1 / high, 1 / low
+        digits = 2 if self.found == "no clear difference" else 1  # an interval that holds 1× shows it: 0.95–1.20×
+        words = "no clear difference" if self.found == "no clear difference" else f"{speedup:.1f}× {self.found}"
+        return f"{words} (95% interval {low:.{digits}f}–{high:.{digits}f}×)"
+
+    def __str__(self) -> str:
+        new, old = self.timings
+        if self.interval is None:
+            said = f"one run each, too few to tell it from {self.old} (COURSE_PROFILE=full repeats them)"
+        elif self.found == "no clear difference":
+            said = f"no clear difference from {self.old} ({self.headline.split(' (')[1][:-1]}, which holds 1×)"
+        else:
+            words, interval = self.headline.split(" (")
+            said = f"{words} than {self.old} ({interval}"
+        if self.work:
+            fewer = self.work[1] / self.work[0]
+            said += f"; it computes {fewer:.1f}× fewer tokens" if fewer >= 1 else f"; it computes {1 / fewer:.1f}× more tokens"
+        turns = len(new.runs)
+        runs = f"{turns} turn{'s' * (turns > 1)}, both ways back to back in each"
+        return f"{self.new[0].upper() + self.new[1:]}: {said}.\n  median (fastest–slowest) of {runs}: {self.new} {new} · {self.old} {old}"
 
 
-def verdict(timings: dict[str, Timing], new: str, old: str) -> str:
-    """Two lines: whether `new` beat `old`, worded from the numbers, then the medians and spreads (lessons 2 and 3)."""
-    a, b = timings[new], timings[old]
-    found = difference(a, b)
-    said = {
-        "faster": f"{b.median / a.median:.1f}× faster than {old}",
-        "slower": f"{a.median / b.median:.1f}× slower than {old}",
-        "no clear difference": f"no clear difference from {old} (within the spread)",
-        "one run each": f"one run each, too few to tell it from {old} (COURSE_PROFILE=full repeats them)",
-    }[found]
-    runs = f"{len(a.runs)} run{'s' * (len(a.runs) > 1)} each, taking turns"
-    return f"{new[0].upper() + new[1:]}: {said}.\n  median (fastest–slowest), {runs}: {new} {a} · {old} {b}"
+def verdict(timings: dict[str, Timing], new: str, old: str, work: dict[str, float] | None = None) -> Verdict:
+    """Whether `new` beat `old` in the turns timed, worded from the numbers; print it (lessons 2 and 3).
+    `work`, where the ways compute different amounts: each way's count (tokens), shown beside the seconds."""
+    return Verdict(new, old, (timings[new], timings[old]), (work[new], work[old]) if work else None)

@@ -25,8 +25,9 @@ def plot_pair_lengths(dataset, split: str = "train"):
     return fig
 
 
-def plot_padding(results: dict[str, dict]):
-    """Pad-token share and forward time (median, error bars fastest to slowest), for each padding (lesson 3)."""
+def plot_padding(results: dict[str, dict], verdict=None):
+    """Pad-token share and forward time (median, error bars fastest to slowest), for each padding; the forward times
+    titled with `verdict`'s words, so the figure says what the printed line says (lesson 3)."""
     names = list(results)
     fig, (left, right) = plt.subplots(1, 2)
     left.bar(names, [100 * results[n]["pad_share"] for n in names], color=["tab:gray", "tab:green"])
@@ -34,7 +35,8 @@ def plot_padding(results: dict[str, dict]):
     times = [results[n]["seconds"] for n in names]  # a Timing each: median, low, high
     spread = [[t.median - t.low for t in times], [t.high - t.median for t in times]]
     right.bar(names, [t.median for t in times], yerr=spread, capsize=6, color=["tab:gray", "tab:green"])
-    right.set(ylabel="seconds", title=f"Forward pass, median of {len(times[0].runs)} runs")
+    turns = f"median of {len(times[0].runs)} turns"
+    right.set(ylabel="seconds", title=f"Forward pass, {turns}" if verdict is None else f"Forward pass, {turns}\n{verdict.new}: {verdict.headline}")
     fig.tight_layout()
     return fig
 

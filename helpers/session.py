@@ -83,8 +83,10 @@ def setup(seed: int = 42) -> None:
     from helpers.checkpoints import default_checkpoint
     from helpers.hardware import detect, limit_heap_growth
     from helpers.hfcache import fill_cache
+    from helpers.live import first_frames_timed
 
     quiet_libraries()
+    first_frames_timed()
     set_seed(seed)
     try:
         get_ipython().set_custom_exc((CourseError,), show_briefly)  # noqa: F821 (defined in notebooks)

@@ -10,6 +10,20 @@ LEARNING_RATES = (1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3)  # fine-tuning
 WIDE = {"description_width": "8em"}  # room for the longest label, "learning rate"
 
 
+class Panel(w.VBox):
+    """A column of widgets whose text, where no kernel can draw it (a saved notebook reopened), says which cell to run."""
+
+    text = "Widgets: run this cell to show them (they need a running kernel)."
+
+    def __init__(self, children, text: str | None = None):
+        super().__init__(children=children)
+        if text:
+            self.text = text
+
+    def __repr__(self) -> str:  # ipywidgets keeps 110 characters of it as the output's text/plain
+        return self.text
+
+
 class TrainingControls:
     """A checkpoint dropdown, sliders for epochs, learning rate and batch size, the cost here, and what is not used yet (lesson 5)."""
 
@@ -85,7 +99,8 @@ class TrainingControls:
     def _ipython_display_(self):
         from IPython.display import display
 
-        display(w.VBox([self.checkpoint, self.missing, self.epochs, self.learning_rate, self.batch_size, self.cost, self.notice]))
+        display(Panel([self.checkpoint, self.missing, self.epochs, self.learning_rate, self.batch_size, self.cost, self.notice],
+                      "The training settings' widgets: run this cell to show them (they need a running kernel)."))
 
 
 def not_offered(missing: list[str]) -> str:
@@ -96,7 +111,7 @@ def not_offered(missing: list[str]) -> str:
             f"{hub_status()[1]})." if missing else "")
 
 
-class Choice(w.VBox):
+class Choice(Panel):
     """A checkpoint dropdown and an epochs slider; `value` reads them, and a notice shows a change not used yet (lesson 4)."""
 
     def __init__(self, checkpoint: str, epochs: int):
@@ -108,7 +123,8 @@ class Choice(w.VBox):
         self.epochs = w.IntSlider(value=epochs, min=1, max=10, description="epochs", style=WIDE)
         why = w.HTML(not_offered([name for name in REGISTRY if name not in self.checkpoint.options]))
         self.notice, self.read = w.HTML(), None
-        super().__init__(children=[self.checkpoint, self.epochs, why, self.notice])
+        super().__init__([self.checkpoint, self.epochs, why, self.notice],
+                         "The checkpoint and epochs pickers: run this cell to show them (they need a running kernel).")
         for control in (self.checkpoint, self.epochs):
             control.observe(self._changed, names="value")
 
@@ -130,7 +146,7 @@ def choose(checkpoint: str, epochs: int) -> Choice:
     return Choice(checkpoint, epochs)
 
 
-class RunPicker(w.VBox):
+class RunPicker(Panel):
     """A dropdown of saved runs, and a notice while the run picked is not the one the cells below use (lesson 6)."""
 
     latest = None  # the picker the last run_picker made; None after it failed, so that no older one is read silently
@@ -139,7 +155,7 @@ class RunPicker(w.VBox):
     def __init__(self, options, value):
         self.dropdown = w.Dropdown(options=options, value=value, description="run", layout=w.Layout(width="90%"))
         self.notice, self.read = w.HTML(), None
-        super().__init__(children=[self.dropdown, self.notice])
+        super().__init__([self.dropdown, self.notice], "The run picker: run this cell to show it (it needs a running kernel).")
         self.dropdown.observe(self._picked, names="value")
 
     @property
@@ -187,7 +203,7 @@ def _picker(runs, value) -> RunPicker:
     return RunPicker(options, value or runs[-1])
 
 
-def pair_checker(judge, first: str, second: str) -> w.VBox:
+def pair_checker(judge, first: str, second: str) -> Panel:
     """Two text boxes and the model's verdict on them, updated as you type (lesson 6)."""
     boxes = [w.Textarea(value=text, layout=w.Layout(width="95%")) for text in (first, second)]
     verdict = w.HTML()
@@ -199,7 +215,7 @@ def pair_checker(judge, first: str, second: str) -> w.VBox:
     for box in boxes:
         box.observe(update, names="value")
     update()
-    return w.VBox([*boxes, verdict])
+    return Panel([*boxes, verdict], "Your own pair: run this cell to type one and see the model's verdict (needs a running kernel).")
 
 
 WAITING = "… waiting for this front end to answer the kernel."
@@ -220,6 +236,6 @@ def widget_round_trip():
 
     echo.observe(answered, names="value")
     link = w.jsdlink((sent, "value"), (echo, "value"))  # runs in the front end: it copies the value, and sends it back
-    box = w.VBox([line])
+    box = Panel([line], "The widget check: run this cell to test that widgets work here.")
     box.round_trip = (sent, echo, link)  # the models the front end answers through, kept alive with the box
     return box

@@ -16,7 +16,10 @@ WIDGET_REPR = re.compile(r"\b(?:[HV]?Box|Dropdown|\w*Slider|Textarea|Text|HTML|L
 WIDGET_FAILURES = ("Loading widget", "Error displaying widget")
 DOLLAR = re.compile(r"\$\s?\d")  # `$ 1.2 million`, `$12`: text that pandas' MathJax would typeset as math
 PROGRESS_LABEL = re.compile(r"\[\s*(\d+)/(\d+)")  # transformers' `[ 3/4 00:01 < 00:01, Epoch 0.75/1]`
-TIME_LEFT = re.compile(r"<\s*\d+:\d+")  # `< 00:01`; the first label, before any step is timed, has `: < :`
+TIME_LEFT = re.compile(r"<\s*\d+:\d+")  # `< 00:01`
+PLACEHOLDER = re.compile(r":\s*<\s*:")  # transformers' first label, before any step is timed: `[1/2 : < :, Epoch 0.50/1]`
+# What a course widget's saved text says, where no kernel can draw the widget (helpers/widgets.py, helpers/saved.py)
+REOPEN_LINE = "run this cell"
 EPOCH = re.compile(r"Epoch ([\d.]+)/([\d.]+)")
 
 
@@ -30,6 +33,7 @@ class Expect:
     progress: bool = False  # a progress display with steps done/total while the cells run
     says: tuple[str, ...] = ()  # patterns (regular expressions) that some output must show
     not_says: tuple[str, ...] = ()  # patterns that no output may show
+    widgets: int = 0  # the course's widgets it shows: each a line saying which cell to run, once saved and reopened
 
 
 # Everything the browser shows of the notebook in front, in one call: per code cell, its prompt and first line, and
@@ -185,6 +189,8 @@ class ProgressWatch:
             if epoch and done == total and float(epoch[1]) < float(epoch[2]):
                 found.append(f"{notebook}: the progress bar shows all {total} steps done at epoch {epoch[1]} of {epoch[2]}: "
                              f"{label!r} (transformers' NotebookProgressCallback shows one step more than done)")
+        found += [f"{notebook}: a progress label shows a placeholder for the time: {label!r}" for label in self.seen
+                  if PLACEHOLDER.search(label)]
         midway = [label for label, done, total in counted if 0 < done < total]
         if len(midway) >= 2 and not any(TIME_LEFT.search(label) for label in midway):
             found.append(f"{notebook}: the progress display never showed the time left mid-way: {midway}")
@@ -284,4 +290,15 @@ def exercise_problems(page, notebook: str) -> list[str]:
         cell.locator(".jp-OutputArea-output", has_text="✗ Not yet").first.wait_for(state="visible", timeout=20_000)
     except Exception:  # Playwright's TimeoutError
         found.append(f"{notebook}: a wrong answer to exercise 1.1 did not get '✗ Not yet' ({cell.text_content()[-300:]!r})")
+    return found
+
+
+def reopened_problems(cells: list[dict], notebook: str, widgets: int) -> list[str]:
+    """A notebook saved by JupyterLab and opened again with a new kernel: no widget error, and each of the course's
+    `widgets` as a line saying which cell to run."""
+    texts = [output["text"] for cell in cells for output in cell["outputs"]]
+    found = [f"{notebook} saved and reopened shows {failure!r}" for failure in WIDGET_FAILURES if any(failure in t for t in texts)]
+    lines = sum(REOPEN_LINE in text for text in texts)
+    if lines < widgets:
+        found.append(f"{notebook} saved and reopened shows {lines} line(s) saying which cell to run, for its {widgets} widget(s)")
     return found

@@ -97,15 +97,16 @@ def lab_settings(folder: Path) -> Path:
     return folder
 
 
-def start_lab(root: Path, output: Path, scratch: Path, timeout: float = 60, bundle: str = "") -> Lab:
-    """JupyterLab serving `root` on a free localhost port, its lessons offline, smoke-sized, writing under `output`; as on
-    Binder, a 2 GiB memory cap that the course reads from MEM_LIMIT; with `bundle`, the course bundle as in a workshop room."""
+def start_lab(root: Path, output: Path, scratch: Path, timeout: float = 60, bundle: str = "", profile: str = "smoke") -> Lab:
+    """JupyterLab serving `root` on a free localhost port, its lessons offline, sized by `profile`, writing under `output`;
+    as on Binder, a 2 GiB memory cap that the course reads from MEM_LIMIT; with `bundle`, the course bundle as in a
+    workshop room."""
     token = os.urandom(16).hex()
     port = free_port()
     from helpers.bundled import ANCHOR, fingerprint
 
     announced = fingerprint(bundle) if bundle else ""  # as the instructor announces it
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "smoke", "MRPC_DIR": "", "COURSE_BUNDLE": bundle, ANCHOR: announced,
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_PROFILE": profile, "MRPC_DIR": "", "COURSE_BUNDLE": bundle, ANCHOR: announced,
            "COURSE_OUTPUT": str(output), "MEM_LIMIT": str(2 * 1024**3),
            "JUPYTERLAB_SETTINGS_DIR": str(lab_settings(scratch / "settings")),
            "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}

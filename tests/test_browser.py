@@ -11,8 +11,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from browser_checks import (Expect, ProgressWatch, cost_problems, exercise_problems, memory_problems, problems,
-                            round_trip_problems, verdict_problems)
-from browser_lab import ROOT, find_chromium, missing_browser, open_notebook, run_all, screenshots, start_lab, stop_lab
+                            reopened_problems, round_trip_problems, snapshot, verdict_problems)
+from browser_lab import (CURRENT, ROOT, find_chromium, menu_command, missing_browser, open_notebook, run_all, screenshots, start_lab,
+                         stop_lab)
 
 from tools.memory import LIMIT_MB
 
@@ -37,19 +38,19 @@ def lessons(room: Path) -> list[tuple[Expect, object]]:
     lesson, asked = (bundle, mrpc + "COURSE_BUNDLE is set"), (bundle, mrpc + "(you asked for it|COURSE_BUNDLE is set)")
     never = ("CourseError",)  # a problem the course names is a failure here, wherever it is printed
     return [
-        (Expect("00_check.ipynb", images=0, says=(bundle, "Ready for the course"), not_says=never),
+        (Expect("00_check.ipynb", images=0, says=(bundle, "Ready for the course"), not_says=never, widgets=1),
          round_trip_problems),  # the pre-flight; the widget check turns to ✓
         (Expect("01_load.ipynb", images=1, dollar_table=True, says=(*lesson, first), not_says=(*never, model)),
          exercise_problems),  # the histogram; pairs with $ amounts
         # lessons 2 to 4 type from_pretrained(checkpoint): the Hugging Face cache answers, which the setup cell names
         (Expect("02_tokenize.ipynb", images=0, says=(*lesson, cache), not_says=(*never, model)), None),
         (Expect("03_pad.ipynb", images=1, says=(*lesson, cache), not_says=(*never, model)), None),  # wasted tokens and time
-        (Expect("04_train.ipynb", images=1, progress=True, not_says=(*never, model), says=(  # the live curves, in place
+        (Expect("04_train.ipynb", images=1, progress=True, widgets=1, not_says=(*never, model), says=(  # the live curves, in place
             *lesson, cache, r"Saved the run in \S+/runs/", r"\[(\d+)/\1 [\d:]+, Epoch 1/1\]")), None),  # the bar, filled
-        (Expect("05_faster.ipynb", images=1, progress=True, not_says=never, says=(  # the same, with the levers and the cost
+        (Expect("05_faster.ipynb", images=1, progress=True, widgets=1, not_says=never, says=(  # the same, with the levers and the cost
             *lesson, model, r"Saved the run in \S+/runs/", r"\[(\d+)/\1 [\d:]+, Epoch 1/1\]",
             r"training took \d+ s; estimated beforehand: about \d+ (s|min) \(between")), cost_problems),
-        (Expect("06_evaluate.ipynb", images=2, not_says=(*never, model), says=(  # the scores per epoch, the confusion matrix
+        (Expect("06_evaluate.ipynb", images=2, widgets=2, not_says=(*never, model), says=(  # the scores per epoch, the confusion matrix
             *asked, cache,  # evaluate.load("glue", "mrpc"): the course's copy, from the cache
             rf"accuracy \d\.\d+ · F1 \d\.\d+ on {len(pairs['validation']['label'])} validation pairs")), verdict_problems),
         (Expect("07_loop.ipynb", images=1, says=asked, not_says=never), None),  # the loop's run beside lesson 5's
@@ -144,6 +145,8 @@ def run_in_browser(browser, lab, expect: Expect, folder: Path, tries=None, say=p
         if tries is not None and not late:
             found += phase("widgets", lambda: tries(page, expect.notebook))
         phase("screenshots", lambda: screenshots(page, folder))
+        if expect.widgets:
+            found += phase("saved and reopened", lambda: reopen(browser, page, lab, expect, folder))
         if torch_import_mb is not None:  # Linux: each kernel's peak, from /proc
             peak = lab.kernel_peak_mb(expect.notebook)
             times["peak memory"] = peak or 0
@@ -158,6 +161,32 @@ def run_in_browser(browser, lab, expect: Expect, folder: Path, tries=None, say=p
         peak = times.pop("peak memory", 0)
         say(f"browser test: {expect.notebook} in {sum(times.values()):.0f} s ("
             + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in times.items()) + f"), kernel peak {peak} MB")
+
+
+def reopen(browser, page, lab, expect: Expect, folder: Path) -> list[str]:
+    """File → Save Notebook, its kernel shut down, the notebook opened again (a new kernel starts, as when a learner comes
+    back to a lesson): what it shows then, checked and screenshot as `reopened.png`."""
+    saved = lab.root / expect.notebook
+    before = saved.stat().st_mtime_ns
+    menu_command(page, "File", "docmanager:save")
+    deadline = time.monotonic() + 30
+    while saved.stat().st_mtime_ns == before or page.locator(f"{CURRENT}.jp-mod-dirty, .lm-TabBar-tab.jp-mod-dirty").count():
+        if time.monotonic() > deadline:
+            return [f"{expect.notebook}: File → Save Notebook did not save within 30 s"]
+        time.sleep(0.3)
+    lab.shut_down_kernels()
+    again = browser.new_page()
+    try:
+        open_notebook(again, lab, expect.notebook)
+        again.wait_for_timeout(3000)  # widget outputs settle: "Loading widget..." turns to the widget, or to an error
+        found = reopened_problems(snapshot(again), expect.notebook, expect.widgets)
+        line = again.locator(f"{CURRENT} .jp-OutputArea-output", has_text="run this cell")
+        if line.count():
+            line.first.scroll_into_view_if_needed()
+        again.screenshot(path=folder / "reopened.png")
+        return found
+    finally:
+        again.close()
 
 
 @pytest.mark.slow
@@ -204,6 +233,27 @@ def test_every_lesson_runs_in_the_browser(browser, lab, room, shots, say, torch_
             found += [] if len(whole) > saved else [f"{expect.notebook} saved no whole run with its loss curve: {runs}"]
             saved = len(whole)
     assert not found, f"{len(found)} problems a learner would see (screenshots in {shots}):\n" + "\n".join(found)
+
+
+@pytest.mark.slow
+def test_lessons_2_and_3_name_the_faster_way_while_other_programs_keep_every_core_busy(browser, shots, say, tmp_path):
+    """Run All of lessons 2 and 3 in the full profile (the whole shipped sample), one busy loop per core beside them, as on
+    a laptop with a browser, a video call and a sync client open: each verdict names the faster way."""
+    root = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    server = start_lab(root, tmp_path / "outputs", tmp_path, profile="full")
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+    found = []
+    try:
+        for notebook, said in (("02_tokenize.ipynb", r"Batched: [\d.]+× faster than one row at a time \(95% interval [\d.]+–[\d.]+×\)"),
+                               ("03_pad.ipynb", r"Dynamic padding: [\d.]+× faster than padding to 128 \(95% interval [\d.]+–[\d.]+×\)")):
+            expect = Expect(notebook, images=1 if notebook == "03_pad.ipynb" else 0, says=(said,), not_says=("CourseError",))
+            found += run_in_browser(browser, server, expect, shots / "busy", say=say, torch_import_mb=None)
+    finally:
+        for loop in loops:
+            loop.kill()
+        stop_lab(server)
+    assert not found, f"{len(found)} problems (screenshots in {shots / 'busy'}):\n" + "\n".join(found)
 
 
 def test_a_cuda_build_of_torch_is_held_to_the_same_memory_budget_as_binders_cpu_build():

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from helpers import measure
-from helpers.measure import Timing, difference, time_interleaved, verdict
+from helpers.measure import Timing, time_interleaved, verdict
 
 LESSONS = Path(__file__).parent.parent / "notebooks"
 
@@ -18,26 +18,43 @@ def lesson_cell(name: str, marker: str) -> str:
     return source
 
 
-def test_overlapping_spreads_are_no_clear_difference():
-    new, old = Timing((1.0, 1.5, 2.0)), Timing((1.9, 2.2, 2.6))  # medians 1.5 and 2.2, but 2.0 > 1.9
-    assert difference(new, old) == difference(old, new) == "no clear difference"
-    line = verdict({"batched": new, "one row": old}, "batched", "one row")
-    assert line.startswith("Batched: no clear difference from one row (within the spread).")
+def test_each_turn_is_one_speed_up_and_the_verdict_follows_their_95_percent_interval():
+    quick, slow = Timing((1.0, 1.1, 0.9, 1.0, 1.05)), Timing((2.0, 2.3, 1.7, 2.1, 2.0))  # each turn about 2×
+    found = verdict({"a": quick, "b": slow}, "a", "b")
+    speedup, low, high = found.interval
+    assert found.speedups == pytest.approx([2.0, 2.3 / 1.1, 1.7 / 0.9, 2.1, 2.0 / 1.05])
+    assert low < speedup < high and 1.8 < low and high < 2.3 and found.found == "faster"
+    assert str(found).startswith(f"A: {speedup:.1f}× faster than b (95% interval {low:.1f}–{high:.1f}×).")
+    slower = verdict({"a": quick, "b": slow}, "b", "a")
+    assert slower.found == "slower" and str(slower).startswith(f"B: {speedup:.1f}× slower than a (95% interval {low:.1f}–{high:.1f}×).")
+
+
+def test_a_busy_moment_that_slows_both_ways_of_a_turn_does_not_hide_a_clear_speed_up():
+    # the old rule (the slowest new run beat the fastest old run) said "no clear difference" here: 4.0 > 3.0
+    new, old = Timing((1.0, 4.0, 1.1, 1.0, 1.2)), Timing((3.0, 9.0, 3.1, 3.2, 3.0))
+    found = verdict({"batched": new, "one row": old}, "batched", "one row")
+    assert found.found == "faster" and found.interval[1] > 2
+
+
+def test_speed_ups_on_both_sides_of_one_are_no_clear_difference():
+    new, old = Timing((1.0, 1.5, 2.0, 1.2)), Timing((1.9, 1.2, 2.2, 1.1))  # faster in two turns, slower in two
+    found = verdict({"batched": new, "one row": old}, "batched", "one row")
+    _, low, high = found.interval
+    assert found.found == "no clear difference" and low < 1 < high
+    line = str(found)
+    assert line.startswith(f"Batched: no clear difference from one row (95% interval {low:.2f}–{high:.2f}×, which holds 1×).")
     assert "faster" not in line and "slower" not in line
 
 
-def test_spreads_apart_give_the_direction_and_the_ratio_of_medians():
-    quick, slow = Timing((1.2, 1.0, 1.1)), Timing((2.2, 2.0, 2.1))
-    assert difference(quick, slow) == "faster" and difference(slow, quick) == "slower"
-    assert verdict({"a": quick, "b": slow}, "a", "b").startswith("A: 1.9× faster than b.")
-    assert verdict({"a": quick, "b": slow}, "b", "a").startswith("B: 1.9× slower than a.")
-    assert difference(Timing((1.0, 2.0)), Timing((2.0, 3.0))) == "no clear difference"  # touching is overlapping
+def test_counted_work_is_said_beside_the_seconds():
+    found = verdict({"a": Timing((1.0, 1.0)), "b": Timing((1.8, 1.8))}, "a", "b", work={"a": 1000, "b": 1900})
+    assert "; it computes 1.9× fewer tokens." in str(found).splitlines()[0]
 
 
 def test_one_run_each_claims_nothing():
-    assert difference(Timing((1.0,)), Timing((5.0,))) == "one run each"
-    line = verdict({"a": Timing((1.0,)), "b": Timing((5.0,))}, "a", "b")
-    assert "too few to tell" in line and "faster" not in line and "1 run each" in line
+    found = verdict({"a": Timing((1.0,)), "b": Timing((5.0,))}, "a", "b")
+    assert found.interval is None and found.found == "one run each"
+    assert "too few to tell" in str(found) and "faster" not in str(found) and "1 turn," in str(found)
 
 
 def fake_clock(monkeypatch, durations: dict):
@@ -58,7 +75,7 @@ def fake_clock(monkeypatch, durations: dict):
 def test_timings_interleave_and_report_median_and_spread(monkeypatch):
     step, log = fake_clock(monkeypatch, {"a": [3.0, 1.0, 2.0], "b": [10.0, 30.0, 20.0]})
     timings = time_interleaved({"a": step("a"), "b": step("b")}, repeats=3)
-    assert log == ["a", "b", "a", "b", "a", "b"]
+    assert log == ["a", "b", "b", "a", "a", "b"]  # neither always first
     assert timings["a"].runs == (3.0, 1.0, 2.0) and (timings["a"].median, timings["a"].low, timings["a"].high) == (2.0, 1.0, 3.0)
     assert (timings["b"].median, timings["b"].low, timings["b"].high) == (20.0, 10.0, 30.0)
     assert str(timings["a"]) == "2.00 s (1.00–3.00)"
@@ -67,7 +84,7 @@ def test_timings_interleave_and_report_median_and_spread(monkeypatch):
 def test_steps_take_turns_one_by_one_and_add_up(monkeypatch):
     step, log = fake_clock(monkeypatch, {"a1": [1.0, 2.0], "a2": [4.0, 4.0], "b1": [10.0, 10.0], "b2": [5.0, 1.0]})
     timings = time_interleaved({"a": [step("a1"), step("a2")], "b": [step("b1"), step("b2")]}, repeats=2)
-    assert log == ["a1", "b1", "a2", "b2"] * 2
+    assert log == ["a1", "b1", "a2", "b2", "b1", "a1", "b2", "a2"]
     assert timings["a"].runs == (5.0, 6.0) and timings["b"].runs == (15.0, 11.0)
     with pytest.raises(ValueError):  # steps that cannot pair up are a mistake, not a silent cut
         time_interleaved({"a": [step("a1")], "b": [step("b1"), step("b2")]}, repeats=1)
@@ -106,7 +123,9 @@ def test_the_chart_shows_the_medians_and_the_spreads():
 
     results = {"fixed": {"pad_share": 0.6, "seconds": Timing((2.0, 2.5, 3.0))},
                "dynamic": {"pad_share": 0.2, "seconds": Timing((1.0, 1.2, 1.1))}}
-    right = plot_padding(results).axes[1]
+    found = verdict({name: result["seconds"] for name, result in results.items()}, "dynamic", "fixed")
+    right = plot_padding(results, found).axes[1]
+    assert right.get_title().endswith(f"dynamic: {found.headline}") and "faster" in right.get_title()
     (bars,) = [container for container in right.containers if isinstance(container, BarContainer)]
     assert [bar.get_height() for bar in bars.patches] == [2.5, 1.1]
     (segments,) = bars.errorbar.lines[2]

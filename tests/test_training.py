@@ -213,3 +213,27 @@ def test_the_notebook_progress_bar_counts_the_steps_done(tmp_path):
     assert shown["StepProgress"] == 1
     assert shown["NotebookProgressCallback"] == 2, "transformers fixed its notebook bar: drop StepProgress from lesson 4"
 
+
+
+def test_progress_bars_first_frame_shows_the_time_spent_not_a_placeholder():
+    """transformers 5.23 labels a bar's first frame `[1/2 : < :, Epoch 0.50/1]`; after `first_frames_timed` (which
+    `helpers.setup()` runs) it reads `[1/2 00:00, Epoch 0.50/1]`, for the training bar and the evaluation bar."""
+    import subprocess
+    import sys
+
+    code = """
+from transformers.utils.notebook import NotebookProgressBar, NotebookTrainingTracker
+def first(bar, **kwargs):
+    bar.display = lambda: None
+    bar.update(1, **kwargs)
+    return bar.label
+before = first(NotebookTrainingTracker(2), comment="Epoch 0.50/1")
+from helpers.live import first_frames_timed
+first_frames_timed(); first_frames_timed()  # twice: still one patch
+tracker = NotebookTrainingTracker(2)
+print(before, first(tracker, comment="Epoch 0.50/1"), first(tracker.add_child(1)), first(NotebookProgressBar(1)), sep="|")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    before, training, child, alone = done.stdout.strip().split("|")
+    assert before == "[1/2 : < :, Epoch 0.50/1]", f"transformers fixed its first frame ({before!r}): drop first_frames_timed"
+    assert (training, child, alone) == ("[1/2 00:00, Epoch 0.50/1]", "[1/1 00:00]", "[1/1 00:00]")

@@ -302,6 +302,12 @@ def main(argv=None) -> int:
             print(f"error: {tool} failed ({asked}): read its message above; TORCH_INDEX can choose another torch.{also}",
                   file=sys.stderr)
             return 2
+    if "lab" in args.extras.split(","):  # JupyterLab's server saves each widget as its line of text (helpers/saved.py)
+        enable = [sys.executable, "-c", "from helpers.saved import enable; enable()"]
+        print("$ python", " ".join(enable[1:]))
+        if not args.dry_run and subprocess.run(enable, cwd=ROOT).returncode != 0:
+            print("error: the course's Jupyter server extension could not be enabled: read the message above.", file=sys.stderr)
+            return 2
     return 0
 
 
