@@ -5,7 +5,7 @@ import functools
 import math
 import statistics
 from dataclasses import dataclass
-from time import perf_counter
+from time import process_time
 
 MAX_LENGTH = 128  # MRPC pairs are short: at most 104 bert-base-uncased tokens (53 on average) in every split
 
@@ -64,7 +64,8 @@ class Timing:
 
 def time_interleaved(tasks: dict, repeats: int) -> dict[str, Timing]:
     """Time each task `repeats` times in turns: each turn runs every task once, back to back (A, B; then B, A...), so a
-    busy moment slows the tasks of that turn alike (lessons 2 and 3). A task is a function, or a list of steps: then the
+    busy moment slows the tasks of that turn alike (lessons 2 and 3). The clock is this process's CPU time (all its
+    threads' seconds on a core, added up): time spent waiting while other programs have the cores is not counted. A task is a function, or a list of steps: then the
     tasks take turns step by step (A's first step, B's first step, A's second step...) and each turn adds them up."""
     steps = {name: task if isinstance(task, list) else [task] for name, task in tasks.items()}  # a function, or steps
     if len({len(task_steps) for task_steps in steps.values()}) > 1:
@@ -75,21 +76,38 @@ def time_interleaved(tasks: dict, repeats: int) -> dict[str, Timing]:
         order = list(steps) if turn % 2 == 0 else list(steps)[::-1]  # neither task always goes first
         for index in range(len(next(iter(steps.values())))):
             for name in order:
-                start = perf_counter()
+                start = process_time()
                 steps[name][index]()
-                spent[name] += perf_counter() - start
+                spent[name] += process_time() - start
         for name in tasks:
             runs[name].append(spent[name])
     return {name: Timing(tuple(seconds)) for name, seconds in runs.items()}
+
+
+def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float] | None:
+    """(median, low, high): the median of `values` and the interval from the k-th lowest to the k-th highest, with k as
+    large as keeps the chance that the true median lies inside at `level` or more (the sign test's interval: it assumes
+    nothing of the noise, and a few wild values do not move it); None with too few values for `level` (under 6)."""
+    n, ordered = len(values), sorted(values)
+    below = 0.0  # the chance that fewer than k values fall below the true median, for k = 1, 2, ...
+    k = 0
+    while True:
+        below += math.comb(n, k) / 2**n
+        if 1 - 2 * below < level:
+            break
+        k += 1
+    if k == 0:
+        return None
+    return statistics.median(ordered), ordered[k - 1], ordered[n - k]
 
 
 @dataclass(frozen=True)
 class Verdict:
     """How many times faster `new` ran than `old`, turn by turn, with a 95% interval, and what that says (lessons 2 and 3).
 
-    Each turn timed both ways back to back, so each turn gives one speed-up, old's seconds over new's; the speed-up
-    reported is their geometric mean, and the interval is Student's t interval of their logarithms: the range the
-    speed-up would fall in, 95 times in 100, if the measurement were made again in the same conditions."""
+    Each turn timed both ways back to back, so each turn gives one speed-up, old's seconds over new's. The speed-up
+    reported is their median; its 95% interval runs from the k-th lowest to the k-th highest of them (`median_interval`),
+    so a turn or two that a busy moment spoiled does not move it."""
 
     new: str
     old: str
@@ -103,21 +121,14 @@ class Verdict:
 
     @property
     def interval(self) -> tuple[float, float, float] | None:
-        """(speed-up, low, high); None with fewer than two turns: one turn says nothing about its noise."""
-        logs = [math.log(speedup) for speedup in self.speedups]
-        if len(logs) < 2:
-            return None
-        from scipy import stats  # scikit-learn's dependency: every course environment has it
-
-        mean, error = statistics.fmean(logs), statistics.stdev(logs) / math.sqrt(len(logs))
-        half = stats.t.ppf(0.975, len(logs) - 1) * error
-        return math.exp(mean), math.exp(mean - half), math.exp(mean + half)
+        """(speed-up, low, high); None with too few turns (under 6) for a 95% interval."""
+        return median_interval(self.speedups)
 
     @property
     def found(self) -> str:
         """"faster" or "slower" when the whole interval is on one side of 1×, else "no clear difference"."""
         if self.interval is None:
-            return "one run each"
+            return "too few turns"
         _, low, high = self.interval
         return "faster" if low > 1 else "slower" if high < 1 else "no clear difference"
 
@@ -125,29 +136,29 @@ class Verdict:
     def headline(self) -> str:
         """The verdict in a few words, for a figure's title: "1.8× faster (95% interval 1.7–1.9×)"."""
         if self.interval is None:
-            return "one run each: too few to compare"
+            return f"{len(self.speedups)} turns: too few to compare"
         speedup, low, high = self.interval
         if self.found == "slower":  # said the other way round: how many times slower, and its interval
             speedup, low, high = 1 / speedup, 1 / high, 1 / low
-        digits = 2 if self.found == "no clear difference" else 1  # an interval that holds 1× shows it: 0.95–1.20×
+        digits = 2 if low < 1.1 else 1  # an interval near 1× shows which side it is on: 0.95–1.20×, 1.02–1.40×
         words = "no clear difference" if self.found == "no clear difference" else f"{speedup:.1f}× {self.found}"
         return f"{words} (95% interval {low:.{digits}f}–{high:.{digits}f}×)"
 
     def __str__(self) -> str:
         new, old = self.timings
         if self.interval is None:
-            said = f"one run each, too few to tell it from {self.old} (COURSE_PROFILE=full repeats them)"
+            said = f"{len(new.runs)} turn{'s' * (len(new.runs) > 1)}, too few to tell it from {self.old} (6 at least; COURSE_PROFILE=full takes 12)"
         elif self.found == "no clear difference":
             said = f"no clear difference from {self.old} ({self.headline.split(' (')[1][:-1]}, which holds 1×)"
         else:
             words, interval = self.headline.split(" (")
-            said = f"{words} than {self.old} ({interval}"
+            said = f"{words} than {self.old} (median of {len(new.runs)} turns; {interval}"
         if self.work:
             fewer = self.work[1] / self.work[0]
             said += f"; it computes {fewer:.1f}× fewer tokens" if fewer >= 1 else f"; it computes {1 / fewer:.1f}× more tokens"
         turns = len(new.runs)
         runs = f"{turns} turn{'s' * (turns > 1)}, both ways back to back in each"
-        return f"{self.new[0].upper() + self.new[1:]}: {said}.\n  median (fastest–slowest) of {runs}: {self.new} {new} · {self.old} {old}"
+        return f"{self.new[0].upper() + self.new[1:]}: {said}.\n  CPU time, median (fastest–slowest) of {runs}: {self.new} {new} · {self.old} {old}"
 
 
 def verdict(timings: dict[str, Timing], new: str, old: str, work: dict[str, float] | None = None) -> Verdict:

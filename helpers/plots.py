@@ -36,7 +36,7 @@ def plot_padding(results: dict[str, dict], verdict=None):
     spread = [[t.median - t.low for t in times], [t.high - t.median for t in times]]
     right.bar(names, [t.median for t in times], yerr=spread, capsize=6, color=["tab:gray", "tab:green"])
     turns = f"median of {len(times[0].runs)} turns"
-    right.set(ylabel="seconds", title=f"Forward pass, {turns}" if verdict is None else f"Forward pass, {turns}\n{verdict.new}: {verdict.headline}")
+    right.set(ylabel="CPU seconds", title=f"Forward pass, {turns}" if verdict is None else f"Forward pass, {turns}\n{verdict.new}: {verdict.headline}")
     fig.tight_layout()
     return fig
 

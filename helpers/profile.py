@@ -21,7 +21,7 @@ class Profile:
 
 PROFILES = {
     "smoke": Profile("smoke", train_rows=64, eval_rows=32, epochs=1, repeats=2),
-    "full": Profile("full", train_rows=None, eval_rows=None, epochs=3, repeats=5),
+    "full": Profile("full", train_rows=None, eval_rows=None, epochs=3, repeats=12),
 }
 
 

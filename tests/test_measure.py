@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from helpers import measure
-from helpers.measure import Timing, time_interleaved, verdict
+from helpers.measure import Timing, median_interval, time_interleaved, verdict
 
 LESSONS = Path(__file__).parent.parent / "notebooks"
 
@@ -18,26 +18,38 @@ def lesson_cell(name: str, marker: str) -> str:
     return source
 
 
+def test_the_interval_runs_from_the_kth_lowest_to_the_kth_highest_turn_as_the_sign_test_allows():
+    assert median_interval([1.0, 2.0, 3.0, 4.0, 5.0]) is None  # 5 turns: even the lowest to the highest holds 94% only
+    assert median_interval([6.0, 1.0, 5.0, 2.0, 4.0, 3.0]) == (3.5, 1.0, 6.0)  # 97% from the lowest to the highest
+    assert median_interval([float(v) for v in range(12, 0, -1)]) == (6.5, 3.0, 10.0)  # 12: the third lowest to the third highest
+    assert median_interval([float(v) for v in range(1, 21)]) == (10.5, 6.0, 15.0)
+
+
 def test_each_turn_is_one_speed_up_and_the_verdict_follows_their_95_percent_interval():
-    quick, slow = Timing((1.0, 1.1, 0.9, 1.0, 1.05)), Timing((2.0, 2.3, 1.7, 2.1, 2.0))  # each turn about 2×
+    quick = Timing((1.0, 1.1, 0.9, 1.0, 1.05, 1.0, 1.0, 0.95, 1.0, 1.1, 1.0, 1.0))
+    slow = Timing((2.0, 2.3, 1.7, 2.1, 2.0, 2.2, 1.9, 2.0, 2.1, 2.0, 1.8, 2.0))  # each turn about 2×
     found = verdict({"a": quick, "b": slow}, "a", "b")
     speedup, low, high = found.interval
-    assert found.speedups == pytest.approx([2.0, 2.3 / 1.1, 1.7 / 0.9, 2.1, 2.0 / 1.05])
-    assert low < speedup < high and 1.8 < low and high < 2.3 and found.found == "faster"
-    assert str(found).startswith(f"A: {speedup:.1f}× faster than b (95% interval {low:.1f}–{high:.1f}×).")
+    assert found.speedups[:3] == pytest.approx([2.0, 2.3 / 1.1, 1.7 / 0.9])
+    assert low < speedup < high and 1.8 < low and high < 2.2 and found.found == "faster"
+    assert str(found).startswith(f"A: {speedup:.1f}× faster than b (median of 12 turns; 95% interval {low:.1f}–{high:.1f}×).")
     slower = verdict({"a": quick, "b": slow}, "b", "a")
-    assert slower.found == "slower" and str(slower).startswith(f"B: {speedup:.1f}× slower than a (95% interval {low:.1f}–{high:.1f}×).")
+    assert slower.found == "slower"
+    assert str(slower).startswith(f"B: {speedup:.1f}× slower than a (median of 12 turns; 95% interval {low:.1f}–{high:.1f}×).")
 
 
-def test_a_busy_moment_that_slows_both_ways_of_a_turn_does_not_hide_a_clear_speed_up():
-    # the old rule (the slowest new run beat the fastest old run) said "no clear difference" here: 4.0 > 3.0
-    new, old = Timing((1.0, 4.0, 1.1, 1.0, 1.2)), Timing((3.0, 9.0, 3.1, 3.2, 3.0))
+def test_turns_a_busy_moment_spoiled_do_not_hide_a_clear_speed_up():
+    # two turns of twelve spoiled (the batched way slowed 4×): the old rule (the slowest new run beat the fastest old
+    # run) said "no clear difference", and so did an interval from the mean and spread of the turns
+    new = Timing((1.0, 4.0, 1.1, 1.0, 1.2, 1.0, 4.2, 1.1, 1.0, 0.9, 1.0, 1.1))
+    old = Timing((3.0, 3.1, 3.1, 3.2, 3.0, 2.9, 3.0, 3.3, 3.0, 3.1, 2.8, 3.0))
     found = verdict({"batched": new, "one row": old}, "batched", "one row")
-    assert found.found == "faster" and found.interval[1] > 2
+    assert found.found == "faster" and found.interval[1] >= 2.5
 
 
 def test_speed_ups_on_both_sides_of_one_are_no_clear_difference():
-    new, old = Timing((1.0, 1.5, 2.0, 1.2)), Timing((1.9, 1.2, 2.2, 1.1))  # faster in two turns, slower in two
+    new = Timing((1.0, 1.5, 2.0, 1.2, 1.0, 1.5, 2.0, 1.2, 1.0, 1.5, 2.0, 1.2))
+    old = Timing((1.9, 1.2, 2.2, 1.1, 1.9, 1.2, 2.2, 1.1, 1.9, 1.2, 2.2, 1.1))  # faster in half the turns, slower in half
     found = verdict({"batched": new, "one row": old}, "batched", "one row")
     _, low, high = found.interval
     assert found.found == "no clear difference" and low < 1 < high
@@ -47,20 +59,20 @@ def test_speed_ups_on_both_sides_of_one_are_no_clear_difference():
 
 
 def test_counted_work_is_said_beside_the_seconds():
-    found = verdict({"a": Timing((1.0, 1.0)), "b": Timing((1.8, 1.8))}, "a", "b", work={"a": 1000, "b": 1900})
+    found = verdict({"a": Timing((1.0,) * 6), "b": Timing((1.8,) * 6)}, "a", "b", work={"a": 1000, "b": 1900})
     assert "; it computes 1.9× fewer tokens." in str(found).splitlines()[0]
 
 
-def test_one_run_each_claims_nothing():
-    found = verdict({"a": Timing((1.0,)), "b": Timing((5.0,))}, "a", "b")
-    assert found.interval is None and found.found == "one run each"
-    assert "too few to tell" in str(found) and "faster" not in str(found) and "1 turn," in str(found)
+def test_too_few_turns_claim_nothing():
+    found = verdict({"a": Timing((1.0, 1.0)), "b": Timing((5.0, 5.0))}, "a", "b")
+    assert found.interval is None and found.found == "too few turns"
+    assert "too few to tell" in str(found) and "faster" not in str(found) and "2 turns," in str(found)
 
 
 def fake_clock(monkeypatch, durations: dict):
     """A clock that each task's step moves on by its next duration; returns the log of steps taken, in order."""
     clock, log = [0.0], []
-    monkeypatch.setattr(measure, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(measure, "process_time", lambda: clock[0])
     durations = {name: iter(seconds) for name, seconds in durations.items()}
 
     def step(name):
@@ -121,8 +133,8 @@ def test_the_chart_shows_the_medians_and_the_spreads():
 
     from helpers.plots import plot_padding
 
-    results = {"fixed": {"pad_share": 0.6, "seconds": Timing((2.0, 2.5, 3.0))},
-               "dynamic": {"pad_share": 0.2, "seconds": Timing((1.0, 1.2, 1.1))}}
+    results = {"fixed": {"pad_share": 0.6, "seconds": Timing((2.0, 2.5, 3.0, 2.5, 2.5, 2.5))},
+               "dynamic": {"pad_share": 0.2, "seconds": Timing((1.0, 1.2, 1.1, 1.1, 1.1, 1.1))}}
     found = verdict({name: result["seconds"] for name, result in results.items()}, "dynamic", "fixed")
     right = plot_padding(results, found).axes[1]
     assert right.get_title().endswith(f"dynamic: {found.headline}") and "faster" in right.get_title()
