@@ -95,3 +95,12 @@ def test_small_cpu_machines_train_in_smaller_batches():
 ])
 def test_processes_started_together_need_a_gpu_each(torch, processes, kind):
     assert detect(torch, environ={"LOCAL_WORLD_SIZE": processes}).kind == kind
+
+
+def test_the_cpu_class_named_beside_speed_figures_is_the_fastest_its_flags_allow():
+    from helpers.hardware import cpu_class
+
+    assert cpu_class({"avx2", "avx512f", "avx512_bf16", "amx_bf16"}).startswith("AMX (")
+    assert cpu_class({"avx2", "avx512f", "avx512_bf16"}).startswith("AVX-512 with bf16 (")
+    assert cpu_class({"avx2", "avx512f"}).startswith("AVX-512 (")
+    assert cpu_class({"avx2", "fma"}).startswith("AVX2 (") and cpu_class(set()).startswith("no AVX2 (")
