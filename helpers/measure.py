@@ -65,8 +65,9 @@ class Timing:
 def time_interleaved(tasks: dict, repeats: int) -> dict[str, Timing]:
     """Time each task `repeats` times in turns: each turn runs every task once, back to back (A, B; then B, A...), so a
     busy moment slows the tasks of that turn alike (lessons 2 and 3). The clock is this process's CPU time (all its
-    threads' seconds on a core, added up): time spent waiting while other programs have the cores is not counted. A task is a function, or a list of steps: then the
-    tasks take turns step by step (A's first step, B's first step, A's second step...) and each turn adds them up."""
+    threads' seconds on a core, added up): time spent waiting while other programs have the cores is not counted.
+    A task is a function, or a list of steps: then the tasks take turns step by step (A's first step, B's first step,
+    A's second step...) and each turn adds them up."""
     steps = {name: task if isinstance(task, list) else [task] for name, task in tasks.items()}  # a function, or steps
     if len({len(task_steps) for task_steps in steps.values()}) > 1:
         raise ValueError("Tasks taken in turns step by step need as many steps each.")
