@@ -276,6 +276,10 @@ def fits(bundle: Path) -> bool:
     return True
 
 
+# What enables the course's Jupyter server extension in the environment of the Python that runs it (helpers/saved.py)
+SERVER_EXTENSION = "from helpers.saved import enable; enable()"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.install", description=__doc__.splitlines()[0])
     parser.add_argument("--extras", default="lab", help="the course's extras to install: lab (default), or lab,test")
@@ -303,7 +307,7 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 2
     if "lab" in args.extras.split(","):  # JupyterLab's server saves each widget as its line of text (helpers/saved.py)
-        enable = [sys.executable, "-c", "from helpers.saved import enable; enable()"]
+        enable = [sys.executable, "-c", SERVER_EXTENSION]
         print("$ python", " ".join(enable[1:]))
         if not args.dry_run and subprocess.run(enable, cwd=ROOT).returncode != 0:
             print("error: the course's Jupyter server extension could not be enabled: read the message above.", file=sys.stderr)
