@@ -120,7 +120,7 @@ class Verdict:
         new, old = self.timings
         return [before / after for after, before in zip(new.runs, old.runs)]
 
-    @property
+    @functools.cached_property
     def interval(self) -> tuple[float, float, float] | None:
         """(speed-up, low, high); None with too few turns (under 6) for a 95% interval."""
         return median_interval(self.speedups)
@@ -133,33 +133,39 @@ class Verdict:
         _, low, high = self.interval
         return "faster" if low > 1 else "slower" if high < 1 else "no clear difference"
 
-    @property
-    def headline(self) -> str:
-        """The verdict in a few words, for a figure's title: "1.8× faster (95% interval 1.7–1.9×)"."""
-        if self.interval is None:
-            return f"{len(self.speedups)} turns: too few to compare"
+    def _said(self) -> tuple[str, str]:
+        """("1.8× faster" or "no clear difference", "1.7–1.9×"): the speed-up, said the way it goes, and its interval."""
         speedup, low, high = self.interval
         if self.found == "slower":  # said the other way round: how many times slower, and its interval
             speedup, low, high = 1 / speedup, 1 / high, 1 / low
         digits = 2 if low < 1.1 else 1  # an interval near 1× shows which side it is on: 0.95–1.20×, 1.02–1.40×
         words = "no clear difference" if self.found == "no clear difference" else f"{speedup:.1f}× {self.found}"
-        return f"{words} (95% interval {low:.{digits}f}–{high:.{digits}f}×)"
+        return words, f"{low:.{digits}f}–{high:.{digits}f}×"
+
+    @property
+    def headline(self) -> str:
+        """The verdict in a few words, for a figure's title: "1.8× faster (95% interval 1.7–1.9×)"."""
+        if self.interval is None:
+            return f"{len(self.speedups)} turns: too few to compare"
+        words, interval = self._said()
+        return f"{words} (95% interval {interval})"
 
     def __str__(self) -> str:
         new, old = self.timings
+        turns = f"{len(new.runs)} turn{'s' * (len(new.runs) > 1)}"
         if self.interval is None:
-            said = f"{len(new.runs)} turn{'s' * (len(new.runs) > 1)}, too few to tell it from {self.old} (6 at least; COURSE_PROFILE=full takes 12)"
-        elif self.found == "no clear difference":
-            said = f"no clear difference from {self.old} ({self.headline.split(' (')[1][:-1]}, which holds 1×)"
+            said = f"{turns}, too few to tell it from {self.old} (6 at least; COURSE_PROFILE=full takes 12)"
         else:
-            words, interval = self.headline.split(" (")
-            said = f"{words} than {self.old} (median of {len(new.runs)} turns; {interval}"
+            words, interval = self._said()
+            if self.found == "no clear difference":
+                said = f"no clear difference from {self.old} (95% interval {interval}, which holds 1×)"
+            else:
+                said = f"{words} than {self.old} (median of {len(new.runs)} turns; 95% interval {interval})"
         if self.work:
             fewer = self.work[1] / self.work[0]
             said += f"; it computes {fewer:.1f}× fewer tokens" if fewer >= 1 else f"; it computes {1 / fewer:.1f}× more tokens"
-        turns = len(new.runs)
-        runs = f"{turns} turn{'s' * (turns > 1)}, both ways back to back in each"
-        return f"{self.new[0].upper() + self.new[1:]}: {said}.\n  CPU time, median (fastest–slowest) of {runs}: {self.new} {new} · {self.old} {old}"
+        return (f"{self.new[0].upper() + self.new[1:]}: {said}.\n  CPU time, median (fastest–slowest) of {turns}, both ways "
+                f"back to back in each: {self.new} {new} · {self.old} {old}")
 
 
 def verdict(timings: dict[str, Timing], new: str, old: str, work: dict[str, float] | None = None) -> Verdict:

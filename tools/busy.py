@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 from helpers.hardware import cpu_class
+from tools.memory import run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each lesson, the name of the way that should win, and the first words of the line `measure.verdict` prints
@@ -43,7 +43,7 @@ def verdict_line(notebook, name: str) -> str:
 def run_lesson(lesson: str) -> dict:
     notebook = nbformat.read(ROOT / "notebooks" / f"{lesson}.ipynb", as_version=4)
     started = time.perf_counter()
-    NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    run_notebook(notebook, ROOT / "notebooks", {}, timeout=900)
     seconds = time.perf_counter() - started
     name, expected = LESSONS[lesson]
     line = verdict_line(notebook, name)
