@@ -145,12 +145,12 @@ def run_in_browser(browser, lab, expect: Expect, folder: Path, tries=None, say=p
         if tries is not None and not late:
             found += phase("widgets", lambda: tries(page, expect.notebook))
         phase("screenshots", lambda: screenshots(page, folder))
-        if expect.widgets:
-            found += phase("saved and reopened", lambda: reopen(browser, page, lab, expect, folder))
-        if torch_import_mb is not None:  # Linux: each kernel's peak, from /proc
+        if torch_import_mb is not None:  # Linux: each kernel's peak, from /proc (before a reopen starts a new kernel)
             peak = lab.kernel_peak_mb(expect.notebook)
             times["peak memory"] = peak or 0
             found += memory_problems(expect.notebook, peak, torch_import_mb, LIMIT_MB)
+        if expect.widgets:
+            found += phase("saved and reopened", lambda: reopen(browser, page, lab, expect, folder))
         return found
     finally:
         page.close()
