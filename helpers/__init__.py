@@ -20,7 +20,9 @@ NAMES = {
     "tokenize_dataset": "helpers.recipe",
     "compute_metrics": "helpers.recipe",
     "load_model": "helpers.recipe",
+    "tuning_split": "helpers.recipe",
     "train_run": "helpers.recipe",
+    "score_run": "helpers.recipe",
 }
 __all__ = list(NAMES)
 

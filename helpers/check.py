@@ -4,6 +4,7 @@ Each check computes the right answer itself, from the data and objects the learn
 shipped sample, the GLUE folder and the Hub alike. A check returns a `Verdict`: true when right; shown, it is one line.
 """
 
+import json
 from dataclasses import dataclass
 
 TOLERANCE = 0.005  # shares and scores count as right within half a percentage point
@@ -253,6 +254,40 @@ def exercise_4_1(trainer, answer) -> Verdict:
     if answer in (rows, rows * epochs):
         return _wrong("that counts pairs, not steps.", "each step takes one batch of BATCH_SIZE pairs.")
     return _wrong(f"that is too {'high' if answer > right else 'low'}.", "training pairs ÷ BATCH_SIZE, rounded up, × EPOCHS.")
+
+
+@_checked
+def exercise_5_4(candidates, chosen) -> Verdict:
+    """One learning rate kept: chosen on the tuning split, then validation looked at once, for that run only (lesson 5)."""
+    from pathlib import Path
+
+    from helpers.runs import load_run
+
+    if (missing := _missing(chosen)) is not None:
+        return missing
+    tried = [load_run(path) for path in candidates]
+    kept = load_run(chosen)
+    scored = [run.name for run in tried if not run.settings.get("tuning_split")]
+    if scored:
+        return _wrong(f"run {scored[0]} was scored on validation while it trained.",
+                      "train each candidate with tuning_split=True, as the cell does.")
+    if len({run.settings["learning_rate"] for run in tried}) < 2:
+        return _wrong("the candidates share one learning rate: there is nothing to choose.", "train one run per rate in RATES.")
+    if kept.path.resolve() not in [run.path.resolve() for run in tried]:
+        return _wrong(f"{_shown(str(Path(chosen).name))} is not one of the candidates.", "keep one of the paths in `candidates`.")
+    best = max(run.metrics["eval_accuracy"] for run in tried)
+    if kept.metrics["eval_accuracy"] < best:
+        return _wrong("another candidate scored higher on the tuning split.",
+                      "compare runs.load_run(path).metrics[\"eval_accuracy\"]: the Trainer scored the tuning pairs.")
+    looked = [run.name for run in tried if (run.path / "validation.json").exists() and run.path.resolve() != kept.path.resolve()]
+    if looked:
+        return _wrong(f"validation was looked at for {len(looked)} other candidate(s) too.",
+                      "a choice made after seeing several validation scores is made on validation: look only at the run you keep.")
+    if not (kept.path / "validation.json").is_file():
+        return _wrong("you have chosen, but not looked at validation yet.", "call score_run(chosen), once.")
+    validation = json.loads((kept.path / "validation.json").read_text(encoding="utf-8"))
+    return _right(f"learning rate {kept.settings['learning_rate']:g}, best on the tuning split ({best:.3f} accuracy); "
+                  f"on validation, looked at once: {validation['validation_accuracy']:.3f}.")
 
 
 @_checked

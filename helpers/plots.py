@@ -52,10 +52,12 @@ def pairs_table(frame):
     return styler
 
 
-def plot_history(history: list[dict], fig=None, title: str = "Training", steps: int | None = None, epochs: float | None = None):
+def plot_history(history: list[dict], fig=None, title: str = "Training", steps: int | None = None, epochs: float | None = None,
+                 scored_on: str = "validation"):
     """Training and validation loss by step, and validation accuracy and F1 by epoch (lessons 4 to 6).
 
-    `steps` and `epochs` fix the axes to the whole run, so that a live figure does not rescale as it grows.
+    `steps` and `epochs` fix the axes to the whole run, so that a live figure does not rescale as it grows; `scored_on`
+    names the split the Trainer scored ("tuning" for a run trained with `tuning_split=True`).
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -69,11 +71,11 @@ def plot_history(history: list[dict], fig=None, title: str = "Training", steps: 
     if train:
         loss_ax.plot(*zip(*train), label="training loss", color="tab:blue")
     if evals:
-        loss_ax.plot([e["step"] for e in evals], [e["eval_loss"] for e in evals], "o-", label="validation loss", color="tab:orange")
+        loss_ax.plot([e["step"] for e in evals], [e["eval_loss"] for e in evals], "o-", label=f"{scored_on} loss", color="tab:orange")
         for name in ("accuracy", "f1"):
             score_ax.plot([e["epoch"] for e in evals], [e[f"eval_{name}"] for e in evals], "o-", label=name)
     loss_ax.set(xlabel="step", ylabel="loss", title=title)
-    score_ax.set(xlabel="epoch", ylabel="validation score", ylim=(0, 1.05), title="Validation accuracy and F1")
+    score_ax.set(xlabel="epoch", ylabel=f"{scored_on} score", ylim=(0, 1.05), title=f"{scored_on.capitalize()} accuracy and F1")
     if steps:  # the last validation point lies at `steps`: a little room past it, so that its marker is whole
         loss_ax.set_xlim(0, steps * 1.03)
     last_epoch = max(1, round(epochs or max([e["epoch"] for e in evals], default=1)))

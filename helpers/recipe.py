@@ -11,10 +11,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
+from datasets import DatasetDict
 from datasets import load_dataset
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoConfig, AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
 from transformers import AutoTokenizer, set_seed
 from transformers import DataCollatorWithPadding
 from transformers import Trainer
@@ -27,6 +29,7 @@ from helpers import checkpoints, detect, runs
 from helpers import checkpoints, runs
 from helpers import data
 from helpers import detect
+from helpers.folders import write_json
 
 
 # From Lesson 1 · Load MRPC (notebooks/01_load.ipynb)
@@ -137,12 +140,20 @@ def make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks=()):
         model=model,
         args=training_arguments(settings, run_dir),
         train_dataset=tokenized["train"],
-        eval_dataset=tokenized["validation"],
+        eval_dataset=tokenized["tuning" if settings.tuning_split else "validation"],  # scored after each epoch
         data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=settings.pad_to_multiple_of),
         processing_class=tokenizer,
         compute_metrics=compute_metrics,
         callbacks=list(callbacks),
     )
+
+
+# From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
+def tuning_split(raw, share=0.1, seed=42):
+    """MRPC with a tuning split: a fixed, seeded, stratified share of the training pairs, no longer trained on (lesson 5)."""
+    carved = raw["train"].train_test_split(test_size=share, stratify_by_column="label", seed=seed)
+    rest = {name: rows for name, rows in raw.items() if name != "train"}
+    return DatasetDict({"train": carved["train"], "tuning": carved["test"], **rest})
 
 
 # From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
@@ -155,10 +166,32 @@ def train_run(settings, run_dir=None, callbacks=(), resume=False):
         tokenizer = AutoTokenizer.from_pretrained(checkpoints.checkpoint_path(settings.checkpoint))
     model = load_model(settings.checkpoint, settings.dropout, settings.freeze_embeddings)
     run_dir, checkpoint = runs.start_run(settings, raw, model, run_dir, resume)  # resume: the newest whole one
-    tokenized = tokenize_dataset(raw, tokenizer, settings.max_length)
+    chosen = tuning_split(raw) if settings.tuning_split else raw  # a tenth of the training pairs set aside to score
+    tokenized = tokenize_dataset(chosen, tokenizer, settings.max_length)
     trainer = make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks)
     trainer.train(resume_from_checkpoint=checkpoint)  # None: from the first step
     return runs.save_run(trainer, settings)
+
+
+# From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
+def score_run(run_dir, split="validation"):
+    """A finished run's scores on one split, from its saved model; kept in the run folder as <split>.json (lesson 5)."""
+    run = runs.load_run(run_dir)
+    raw = load_mrpc(run.settings["source"], run.settings["profile"])
+    runs.check_same_data(run, raw)  # the data it was trained on, or a clear error
+    tokenizer = AutoTokenizer.from_pretrained(run.path)
+    model = AutoModelForSequenceClassification.from_pretrained(run.path)
+    tokenized = tokenize_dataset(raw, tokenizer, run.settings["max_length"])
+    trainer = Trainer(
+        model=model,
+        args=TrainingArguments(output_dir=str(run.path), per_device_eval_batch_size=64, report_to="none"),
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=compute_metrics,
+    )
+    scores = trainer.evaluate(tokenized[split], metric_key_prefix=split)
+    write_json(run.path / f"{split}.json", scores)
+    return scores
 
 
 # From Lesson 7 · The training loop, by hand (notebooks/07_loop.ipynb)

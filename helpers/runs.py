@@ -28,6 +28,11 @@ class Run:
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def scored_on(self) -> str:
+        """The split the Trainer scored after each epoch: "tuning" for a run with `tuning_split=True`, else "validation"."""
+        return self.metrics.get("scored_on", "validation")
+
 
 class UnreadableRun(CourseError):
     """A run folder that cannot be read: what is wrong (`what`) and what to do (`todo`) (lesson 6)."""
@@ -75,7 +80,7 @@ def save_run(trainer, settings) -> Path:
     path = Path(trainer.args.output_dir)
     trainer.save_model(str(path / STAGING))  # a kill now leaves the last checkpoint and no half-written model
     if trainer.is_world_process_zero():
-        finish_run(path, trainer.state.log_history)
+        finish_run(path, trainer.state.log_history, scored_on="tuning" if settings.tuning_split else "validation")
     return path
 
 
@@ -103,7 +108,7 @@ def record(trainer, raw, source=None, profile=None) -> Path:
     return path
 
 
-def finish_run(path: Path, history: list[dict], trained_by: str = "Trainer") -> None:
+def finish_run(path: Path, history: list[dict], trained_by: str = "Trainer", scored_on: str = "validation") -> None:
     """Move a staged model into the run folder, then write its history, curves and, last, its metrics (lessons 4, 5, 7)."""
     from helpers.plots import plot_history
 
@@ -115,11 +120,11 @@ def finish_run(path: Path, history: list[dict], trained_by: str = "Trainer") -> 
     final = [entry for entry in history if "eval_loss" in entry][-1]
     train = [entry for entry in history if "train_runtime" in entry][-1]
     metrics = {**final, "train_runtime": train["train_runtime"], "peak_rss_mb": round(peak_memory_mb()), **peak_gpu_mb(),
-               "trained_by": trained_by}
+               "trained_by": trained_by, "scored_on": scored_on}
     write_json(path / "log_history.json", history)
-    plot_history(history, title=path.name).savefig(path / "loss_curve.png", dpi=120, bbox_inches="tight")
+    plot_history(history, title=path.name, scored_on=scored_on).savefig(path / "loss_curve.png", dpi=120, bbox_inches="tight")
     write_json(path / "metrics.json", metrics)  # last: a run with metrics.json is finished
-    print(f"Saved the run in {path}: validation accuracy {final.get('eval_accuracy', float('nan')):.3f} · "
+    print(f"Saved the run in {path}: {scored_on} accuracy {final.get('eval_accuracy', float('nan')):.3f} · "
           f"F1 {final.get('eval_f1', float('nan')):.3f}")
 
 

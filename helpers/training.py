@@ -30,6 +30,7 @@ class Settings:
     warmup: float = 0.0  # share of the steps over which the learning rate first climbs from 0 to its peak
     dropout: float | None = None  # every dropout probability of the model (None: the checkpoint's own, 0.1 in BERT; 0: off)
     freeze_embeddings: bool = False  # keep the pretrained token embeddings as they are: no gradients, no optimizer state
+    tuning_split: bool = False  # train on 90 % of the training pairs, score the other 10 % after each epoch: validation unseen
 
     def check(self) -> "Settings":
         """Refuse settings no run can use, in one sentence each (lesson 5)."""
@@ -47,6 +48,8 @@ class Settings:
             raise CourseError(f"dropout must be None (the checkpoint's own) or a probability from 0 to below 1, not {self.dropout!r}: try 0 or 0.1.")
         if not isinstance(self.freeze_embeddings, bool):
             raise CourseError(f"freeze_embeddings must be True or False, not {self.freeze_embeddings!r}.")
+        if not isinstance(self.tuning_split, bool):
+            raise CourseError(f"tuning_split must be True or False, not {self.tuning_split!r}.")
         if self.precision not in PRECISIONS:
             raise CourseError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}.")
         get_profile(self.profile)

@@ -1,6 +1,9 @@
 """The benchmark's arithmetic: runs of several seeds averaged, the spread shown, the speed-up from the means."""
 
 import json
+import math
+
+import pytest
 
 from tools import bench
 from helpers.training import Settings
@@ -107,3 +110,85 @@ def test_the_memory_measure_refuses_a_missing_folder_and_gives_the_kernels_an_ab
     monkeypatch.chdir(tmp_path)
     memory.main(["--mrpc-dir", "MRPC"])
     assert seen and set(seen) == {str(tmp_path / "MRPC")}  # the lessons run in notebooks/, where "MRPC" would not be found
+
+
+def tuned(seconds, accuracy, seed, validation):
+    return {**result(seconds, accuracy, seed), "tuning_accuracy": accuracy, "tuning_f1": accuracy + 0.05,
+            "validation_accuracy": validation, "validation_f1": validation + 0.05}
+
+
+def test_runs_on_the_tuning_split_report_validation_and_pair_each_seed_with_its_twin():
+    seed = [tuned(600, 0.80, 42, 0.80), tuned(620, 0.82, 43, 0.79), tuned(640, 0.81, 44, 0.81)]
+    course = [tuned(120, 0.81, 42, 0.82), tuned(124, 0.82, 43, 0.80), tuned(128, 0.80, 44, 0.83)]
+    row = bench.row("course", course, 3301)
+    assert row["scored_on"] == "tuning" and row["accuracy_runs"] == [0.82, 0.80, 0.83]  # validation, looked at once a run
+    assert row["tuning_accuracy_runs"] == [0.81, 0.82, 0.80] and row["accuracy"] == round((0.82 + 0.80 + 0.83) / 3, 4)
+    paired = bench.compare(seed, course)
+    assert paired["speedup"]["runs"] == [5.0, 5.0, 5.0] and paired["speedup"]["sd"] == 0
+    assert paired["validation_accuracy"]["runs"] == [0.02, 0.01, 0.02]
+    low, high = paired["validation_accuracy"]["interval"]  # t(0.975, 2) = 4.303; sd 0.00577; half-width 0.0143
+    assert (low, high) == (round(0.01667 - 0.01434, 4), round(0.01667 + 0.01434, 4))
+    assert all(math.isnan(end) for end in bench.interval([1.0]))  # one run: no interval, never a made-up one
+
+
+def test_each_run_is_measured_against_the_ceiling_of_its_own_precision_and_shape():
+    from types import SimpleNamespace
+
+    from tools.ceiling import achieved, train_flops
+
+    config = SimpleNamespace(hidden_size=384, intermediate_size=1536, num_hidden_layers=6)
+    per_token_layer = 6 * (4 * 384 * 384 + 2 * 384 * 1536) + 12 * 50 * 384  # 6 per weight, the attention's products
+    assert train_flops(config, 1000, 50) == 1000 * 6 * per_token_layer
+    assert achieved(config, 1000, 50, 2.0) == pytest.approx(1000 * 6 * per_token_layer / 2 / 1e9)
+    course = [tuned(100, 0.8, 42, 0.8), tuned(200, 0.8, 43, 0.8)]
+    data = {"tokens": 1_000_000, "mean_length": 50}
+    row = bench.row("course", course, 3301, data, ceiling=400.0, config=config)
+    settings_epochs = course[0]["settings"]["epochs"]
+    expected = [achieved(config, 1_000_000 * settings_epochs, 50, s) / 400 for s in (100, 200)]
+    assert row["ceiling_share_runs"] == [round(x, 3) for x in expected] and row["ceiling_gflops"] == 400.0
+
+
+def test_the_ceiling_is_measured_in_the_precision_asked():
+    import torch
+    from types import SimpleNamespace
+
+    from tools import ceiling
+
+    seen = []
+    linear = torch.nn.functional.linear
+
+    def spy(x, w, *rest):
+        seen.append((x.dtype, tuple(x.shape)))
+        return linear(x, w, *rest)
+
+    config = SimpleNamespace(hidden_size=16, intermediate_size=32, num_hidden_layers=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch.nn.functional, "linear", spy)
+        fp32 = ceiling.ceiling(config, 24, "fp32")
+        bf16 = ceiling.ceiling(config, 24, "bf16")
+    assert fp32 > 0 and bf16 > 0
+    assert {dtype for dtype, _ in seen} == {torch.float32, torch.bfloat16} and {shape for _, shape in seen} == {(24, 16), (24, 32)}
+
+
+def test_the_readme_says_as_accurate_only_where_the_interval_allows_it_and_otherwise_the_cost_in_points():
+    def paired(*differences):
+        return {"d": {"mean": sum(differences) / len(differences), "runs": list(differences),
+                      "interval": list(bench.interval(list(differences)))}}
+
+    assert bench.claim(paired(0.01, -0.005, 0.02, 0.0, 0.004), "d", "accuracy").startswith("as accurate in accuracy as 5 seeds can tell: +0.6 points")
+    assert bench.claim(paired(-0.02, -0.025, -0.03, -0.02, -0.022), "d", "F1").startswith("costs 2.3 points of F1: −2.3 points (95 % interval −2.9 to −1.8)")
+    assert bench.claim(paired(0.02, 0.025, 0.03, 0.02, 0.022), "d", "accuracy").startswith("more accurate in accuracy: +2.3 points")
+
+
+def test_the_recheck_table_sets_each_candidate_against_the_course_and_the_seeds_spread():
+    course = {**bench.row("course", [tuned(100, a, s, 0.8) for a, s in ((0.80, 42), (0.82, 43), (0.81, 44))], 3301)}
+    seed = {**bench.row("seed", [tuned(500, a, s, 0.8) for a, s in ((0.79, 42), (0.80, 43), (0.81, 44))], 3301)}
+    candidates = [{"changes": {"learning_rate": 2e-4}, "seed": s, "tuning_accuracy": a} for a, s in ((0.70, 42), (0.71, 43), (0.72, 44))]
+    candidates += [{"changes": {"dropout": None, "freeze_embeddings": False}, "seed": s, "tuning_accuracy": a}
+                   for a, s in ((0.815, 42), (0.825, 43), (0.82, 44))]
+    lines = bench.recheck_table({"rows": [seed, course], "candidates": candidates}).splitlines()
+    assert lines[0] == "| recipe | seed 42 | seed 43 | seed 44 | mean ± sd | against the course's |"
+    assert lines[2] == "| the course's recipe | 0.800 | 0.820 | 0.810 | 0.810 ± 0.010 | – |"
+    assert lines[3].endswith("| 0.800 ± 0.010 | −1.0 points: within the seeds' spread |")
+    assert lines[4].startswith("| the course's, with learning_rate 0.0002 |") and lines[4].endswith("−10.0 points: below the spread |")
+    assert lines[5].startswith("| the course's, with dropout None, freeze_embeddings False |") and "+1.0 points: within" in lines[5]
