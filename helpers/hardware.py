@@ -6,9 +6,6 @@ from dataclasses import dataclass
 
 BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}  # CPUs that compute in bfloat16 natively: bf16 trains faster there (README, "Speed")
 # The classes speed figures are named by, the fastest first: the first flag the CPU has names its class
-CPU_CLASSES = (("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 with bf16"), ("avx512f", "AVX-512"), ("avx2", "AVX2"))
-
-
 @dataclass(frozen=True)
 class Hardware:
     """The facts the course's defaults depend on (lesson 5)."""
@@ -88,13 +85,6 @@ def cpu_flags() -> set[str]:
 def cpu_name() -> str:
     """The processor's model name and core count (lesson 5)."""
     return f"{cpuinfo('model name') or platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-
-
-def cpu_class(flags: set[str] | None = None) -> str:
-    """The CPU's class for speed figures: AMX, AVX-512 with bf16, AVX-512, AVX2 or older, and its name (benchmarks)."""
-    flags = cpu_flags() if flags is None else flags
-    kind = next((name for flag, name in CPU_CLASSES if flag in flags), "no AVX2")
-    return f"{kind} ({cpu_name()})"
 
 
 def detect(torch=None, environ=os.environ) -> Hardware:

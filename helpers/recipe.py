@@ -150,7 +150,7 @@ def make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks=()):
 
 # From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
 def tuning_split(raw, share=0.1, seed=42):
-    """MRPC with a tuning split: a fixed, seeded, stratified share of the training pairs, no longer trained on (lesson 5)."""
+    """MRPC with a tuning split: a fixed, seeded, stratified share of the training pairs (lesson 5)."""
     carved = raw["train"].train_test_split(test_size=share, stratify_by_column="label", seed=seed)
     rest = {name: rows for name, rows in raw.items() if name != "train"}
     return DatasetDict({"train": carved["train"], "tuning": carved["test"], **rest})
@@ -166,7 +166,7 @@ def train_run(settings, run_dir=None, callbacks=(), resume=False):
         tokenizer = AutoTokenizer.from_pretrained(checkpoints.checkpoint_path(settings.checkpoint))
     model = load_model(settings.checkpoint, settings.dropout, settings.freeze_embeddings)
     run_dir, checkpoint = runs.start_run(settings, raw, model, run_dir, resume)  # resume: the newest whole one
-    chosen = tuning_split(raw) if settings.tuning_split else raw  # a tenth of the training pairs set aside to score
+    chosen = tuning_split(raw) if settings.tuning_split else raw  # a tenth of the training pairs set aside, scored
     tokenized = tokenize_dataset(chosen, tokenizer, settings.max_length)
     trainer = make_trainer(model, tokenizer, tokenized, settings, run_dir, callbacks)
     trainer.train(resume_from_checkpoint=checkpoint)  # None: from the first step
@@ -175,7 +175,7 @@ def train_run(settings, run_dir=None, callbacks=(), resume=False):
 
 # From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
 def score_run(run_dir, split="validation"):
-    """A finished run's scores on one split, from its saved model; kept in the run folder as <split>.json (lesson 5)."""
+    """A finished run's scores on one split, from its saved model; kept as <split>.json in its folder (lesson 5)."""
     run = runs.load_run(run_dir)
     raw = load_mrpc(run.settings["source"], run.settings["profile"])
     runs.check_same_data(run, raw)  # the data it was trained on, or a clear error

@@ -81,19 +81,6 @@ def test_the_seed_recipe_is_the_lessons_and_follows_the_profile():
     assert smoke.epochs == 1
 
 
-def test_the_recipe_search_table_shows_each_seed_and_the_mean_of_the_runs_there_are(tmp_path):
-    def run(order, seed, accuracy):
-        return {"batch_order": order, "learning_rate": 1.5e-4, "warmup": 0.1, "seed": seed,
-                "accuracy_by_epoch": [0.5, accuracy], "f1_by_epoch": [0.6, accuracy + 0.05]}
-
-    path = tmp_path / "search.json"
-    path.write_text(json.dumps({"runs": [run("shuffled", 42, 0.80), run("shuffled", 43, 0.82), run("random", 43, 0.70)]}), encoding="utf-8")
-    lines = bench.search_table(path).splitlines()
-    assert lines[0] == "| batches | learning rate | warm-up | seed 42 | seed 43 | mean |" and len(lines) == 4
-    assert lines[2] == "| grouped, shuffled | 1.5e-4 | 10% | 0.800 / 0.850 | 0.820 / 0.870 | 0.810 / 0.860 |"
-    assert lines[3] == "| random, not grouped | 1.5e-4 | 10% | – | 0.700 / 0.750 | 0.700 / 0.750 |"
-
-
 def test_the_memory_measure_refuses_a_missing_folder_and_gives_the_kernels_an_absolute_one(tmp_path, monkeypatch, capsys):
     import pytest
 

@@ -98,7 +98,7 @@ def test_processes_started_together_need_a_gpu_each(torch, processes, kind):
 
 
 def test_the_cpu_class_named_beside_speed_figures_is_the_fastest_its_flags_allow():
-    from helpers.hardware import cpu_class
+    from tools.ceiling import cpu_class
 
     assert cpu_class({"avx2", "avx512f", "avx512_bf16", "amx_bf16"}).startswith("AMX (")
     assert cpu_class({"avx2", "avx512f", "avx512_bf16"}).startswith("AVX-512 with bf16 (")

@@ -155,7 +155,7 @@ def run_benchmark(checkpoint: str, source: str | None, profile: str, note: str =
     from transformers import AutoConfig
 
     from helpers.checkpoints import checkpoint_path
-    from helpers.hardware import cpu_class
+    from tools.ceiling import cpu_class
 
     data = training_tokens(checkpoint, source, profile)
     recipes = {"seed": seed_recipe(checkpoint, source, profile),
@@ -233,7 +233,7 @@ KNOBS = [  # one knob changed at a time, each row from the one it names; "kept" 
     {"name": "no dropout", "batch": 32, "grouped": True, "dropout": 0.0, "kept": "yes, on a CPU: no random zeros to draw"},
     {"name": "embeddings frozen", "batch": 32, "grouped": True, "dropout": 0.0, "frozen": True,
      "kept": "yes, on a CPU: half of MiniLM's weights left out of AdamW"},
-    {"name": "batches of 64", "batch": 64, "grouped": True, "dropout": 0.0, "frozen": True, "kept": "no: costs accuracy and memory"},
+    {"name": "batches of 64", "batch": 64, "grouped": True, "dropout": 0.0, "frozen": True, "kept": "no: no faster than batches of 32, and more memory"},
 ]
 
 
@@ -297,26 +297,6 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-ORDERS = {"transformers": "grouped, transformers' order", "shuffled": "grouped, shuffled", "random": "random, not grouped"}
-
-
-def search_table(path: Path = RESULTS / "cpu-recipe-search.json") -> str:
-    """A Markdown table of the CPU recipe search: final accuracy / F1 for each recipe and seed, and their means (benchmark)."""
-    from statistics import mean
-
-    runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
-    seeds, recipes = sorted({run["seed"] for run in runs}), {}
-    for run in runs:
-        recipes.setdefault((run["batch_order"], run["learning_rate"], run["warmup"]), {})[run["seed"]] = (run["accuracy_by_epoch"][-1], run["f1_by_epoch"][-1])
-    lines = ["| batches | learning rate | warm-up | " + " | ".join(f"seed {seed}" for seed in seeds) + " | mean |", "|---" * (len(seeds) + 4) + "|"]
-    for (order, learning_rate, warmup), found in recipes.items():
-        cells = [f"{found[seed][0]:.3f} / {found[seed][1]:.3f}" if seed in found else "–" for seed in seeds]
-        means = f"{mean(a for a, _ in found.values()):.3f} / {mean(f for _, f in found.values()):.3f}"
-        rate = f"{learning_rate:.1e}".replace("e-0", "e-")
-        lines.append(f"| {ORDERS.get(order, order)} | {rate} | {warmup:.0%} | {' | '.join(cells)} | {means} |")
-    return "\n".join(lines)
-
-
 def points(value: float) -> str:
     """A difference of two shares in percentage points, signed (benchmark)."""
     return f"{value * 100:+.1f}".replace("-", "−")
@@ -352,14 +332,14 @@ def tuned_table(result: dict) -> str:
     lines = [f"**{result['cpu_class']}** ({result['device']}), `{result['checkpoint']}`, {result['train_pairs']:,} training "
              f"pairs (MRPC's training split less its tuning split), seeds {seeds[0]} to {seeds[-1]}, the two recipes in turns in "
              f"one run, {result['date']}:", "",
-             "| recipe | settings | training time | × seed recipe | share of the CPU's ceiling | tuning accuracy / F1 "
-             "| validation accuracy / F1 | peak RSS |", "|---" * 8 + "|"]
+             "| recipe | machine | settings | training time | × seed recipe | share of the CPU's ceiling | tuning accuracy / F1 "
+             "| validation accuracy / F1 | peak RSS |", "|---" * 9 + "|"]
     for r in rows:
         times = r["train_s_runs"]
         speed = "1×" if r["recipe"] == "seed" else \
             f"**{paired['speedup']['mean']:.2f}×** ± {paired['speedup']['sd']:.2f} ({min(paired['speedup']['runs']):.2f}–{max(paired['speedup']['runs']):.2f})"
         share = r["ceiling_share_runs"]
-        lines.append(f"| {r['recipe']} | {describe(r['settings'])} | {mean(times):.0f} ± {stdev(times):.0f} s | {speed} | "
+        lines.append(f"| {r['recipe']} | {result['cpu_class']} | {describe(r['settings'])} | {mean(times):.0f} ± {stdev(times):.0f} s | {speed} | "
                      f"{mean(share):.0%} ± {stdev(share):.0%} of {r['ceiling_gflops']:.0f} GFLOP/s ({r['settings']['precision']}) | "
                      f"{spread(r['tuning_accuracy_runs'])} / {spread(r['tuning_f1_runs'])} | "
                      f"{spread(r['accuracy_runs'])} / {spread(r['f1_runs'])} | {r['peak_rss_mb']:,} MB |")
@@ -437,7 +417,11 @@ def main(argv=None) -> None:
             result = json.loads(out.read_text(encoding="utf-8"))
             course = replace(course_defaults(checkpoint, args.profile, args.source), tuning_split=True)
             kept = result.get("candidates", [])
-            result["candidates"] = kept + recheck(course, changes, args.seeds)
+
+            def save(found):  # after every run: a run stopped midway keeps the candidates trained before it
+                out.write_text(json.dumps({**result, "candidates": kept + found}, indent=2) + "\n", encoding="utf-8")
+
+            result["candidates"] = kept + recheck(course, changes, args.seeds, save)
         else:
             result = run_benchmark(checkpoint, args.source, args.profile, args.note, args.seeds, changes, out)
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -447,7 +431,6 @@ def main(argv=None) -> None:
     tuned = [p for p in sorted(RESULTS.glob("train-*.json")) if "paired" in json.loads(p.read_text(encoding="utf-8"))]
     if tuned:
         write_section("recheck", recheck_table(json.loads(tuned[-1].read_text(encoding="utf-8"))))
-    write_section("search", search_table())
     if (RESULTS / "knobs-cpu.json").exists():
         write_section("knobs", knob_table())
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.hardware import cpu_class
+from tools.ceiling import cpu_class
 from tools.memory import run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent

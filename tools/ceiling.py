@@ -10,6 +10,17 @@ not counted) by its training time, evaluation and checkpoints included.
 
 import time
 
+CPU_CLASSES = (("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 with bf16"), ("avx512f", "AVX-512"), ("avx2", "AVX2"))
+
+
+def cpu_class(flags: set[str] | None = None) -> str:
+    """The CPU's class for speed figures: AMX, AVX-512 with bf16, AVX-512, AVX2 or older, and its name."""
+    from helpers.hardware import cpu_flags, cpu_name
+
+    flags = cpu_flags() if flags is None else flags
+    kind = next((name for flag, name in CPU_CLASSES if flag in flags), "no AVX2")
+    return f"{kind} ({cpu_name()})"
+
 
 def layer_shapes(config) -> list[tuple[int, int, int]]:
     """(input features, output features, how many per layer) of an encoder layer's linear layers."""
