@@ -175,7 +175,7 @@ def train_run(settings, run_dir=None, callbacks=(), resume=False):
 
 # From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
 def score_run(run_dir, split="validation"):
-    """A finished run's scores on one split, from its saved model; kept as <split>.json in its folder (lesson 5)."""
+    """A finished run's scores on a split, from its saved model; kept as <split>.json in its folder (lesson 5)."""
     run = runs.load_run(run_dir)
     raw = load_mrpc(run.settings["source"], run.settings["profile"])
     runs.check_same_data(run, raw)  # the data it was trained on, or a clear error
