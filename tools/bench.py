@@ -1,7 +1,10 @@
-"""python -m tools.bench: the seed recipe against the course's defaults, same checkpoint, same data, one table.
+"""python -m tools.bench: the seed recipe against the course's defaults, same checkpoint, same data, seed by seed.
 
-Each recipe trains in a process of its own, so that peak memory is its own. Results go to a JSON file, from which
-`python -m tools.bench --readme` writes the README's results table.
+Both train on MRPC's training split less lesson 5's tuning split, are scored there after each epoch, and on validation
+once; each run trains in a process of its own, so that peak memory is its own. The CPU's class and each recipe's
+matrix-product ceiling (tools/ceiling.py) are measured in the same run. `--candidate` re-checks the course's recipe with
+a setting changed, on the tuning split only. Results go to a JSON file, from which `python -m tools.bench --readme`
+writes the README's tables.
 """
 
 import argparse
