@@ -57,6 +57,16 @@ class StepProgress(NotebookProgressCallback):
         self._force_next_update = False
 
 
+def steps_counted() -> None:
+    """In a notebook every `Trainer` shows transformers' NotebookProgressCallback, one step ahead (StepProgress says how);
+    make StepProgress the default, so that every bar counts the steps done, lesson 5's `train_run` and exercise 5.4
+    included (`helpers.setup()` calls it)."""
+    import transformers.trainer
+
+    if transformers.trainer.DEFAULT_PROGRESS_CALLBACK is NotebookProgressCallback:
+        transformers.trainer.DEFAULT_PROGRESS_CALLBACK = StepProgress
+
+
 def first_frames_timed() -> None:
     """transformers' notebook progress bars label their first frame `[1/2 : < :, Epoch 0.50/1]`, a placeholder for times
     not measured yet (NotebookProgressBar.update_bar, 5.23); label it `[1/2 00:00, Epoch 0.50/1]` instead, in every bar

@@ -83,10 +83,11 @@ def setup(seed: int = 42) -> None:
     from helpers.checkpoints import default_checkpoint
     from helpers.hardware import detect, limit_heap_growth
     from helpers.hfcache import fill_cache
-    from helpers.live import first_frames_timed
+    from helpers.live import first_frames_timed, steps_counted
 
     quiet_libraries()
     first_frames_timed()
+    steps_counted()
     set_seed(seed)
     try:
         get_ipython().set_custom_exc((CourseError,), show_briefly)  # noqa: F821 (defined in notebooks)

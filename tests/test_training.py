@@ -237,3 +237,22 @@ print(before, first(tracker, comment="Epoch 0.50/1"), first(tracker.add_child(1)
     before, training, child, alone = done.stdout.strip().split("|")
     assert before == "[1/2 : < :, Epoch 0.50/1]", f"transformers fixed its first frame ({before!r}): drop first_frames_timed"
     assert (training, child, alone) == ("[1/2 00:00, Epoch 0.50/1]", "[1/1 00:00]", "[1/1 00:00]")
+
+
+def test_every_trainer_in_a_notebook_counts_the_steps_done_once_the_setup_ran(tiny_checkpoint, tmp_path, monkeypatch):
+    """Lesson 5's `train_run` (exercise 5.4, lesson 6's fallback) makes its Trainer without `show_training`: after
+    `steps_counted` (which `helpers.setup()` runs) its default bar in a notebook is StepProgress, not transformers' own."""
+    import transformers.trainer
+    from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+    from transformers.utils.notebook import NotebookProgressCallback
+
+    from helpers.live import StepProgress, steps_counted
+
+    monkeypatch.setattr(transformers.trainer, "DEFAULT_PROGRESS_CALLBACK", NotebookProgressCallback)  # as in a notebook
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_checkpoint)
+    args = TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True)
+    kinds = lambda trainer: {type(c) for c in trainer.callback_handler.callbacks}  # noqa: E731
+    assert NotebookProgressCallback in kinds(Trainer(model=model, args=args))
+    steps_counted()
+    steps_counted()  # twice: still StepProgress
+    assert StepProgress in kinds(Trainer(model=model, args=args)) and NotebookProgressCallback not in kinds(Trainer(model=model, args=args))
