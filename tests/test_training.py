@@ -250,7 +250,7 @@ def test_every_trainer_in_a_notebook_counts_the_steps_done_once_the_setup_ran(ti
 
     monkeypatch.setattr(transformers.trainer, "DEFAULT_PROGRESS_CALLBACK", NotebookProgressCallback)  # as in a notebook
     model = AutoModelForSequenceClassification.from_pretrained(tiny_checkpoint)
-    args = TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True)
+    args = TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True, disable_tqdm=False)  # as lessons run
     kinds = lambda trainer: {type(c) for c in trainer.callback_handler.callbacks}  # noqa: E731
     assert NotebookProgressCallback in kinds(Trainer(model=model, args=args))
     steps_counted()
