@@ -271,6 +271,8 @@ def exercise_5_4(candidates, chosen) -> Verdict:
     if scored:
         return _wrong(f"run {scored[0]} was scored on validation while it trained.",
                       "train each candidate with tuning_split=True, as the cell does.")
+    if len(tried) < 2:
+        return _wrong("there are fewer than two candidates: there is nothing to choose.", "put two or more rates in RATES.")
     if len({run.settings["learning_rate"] for run in tried}) < 2:
         return _wrong("the candidates share one learning rate: there is nothing to choose.", "train one run per rate in RATES.")
     if kept.path.resolve() not in [run.path.resolve() for run in tried]:

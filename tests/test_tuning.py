@@ -105,6 +105,7 @@ def test_exercise_5_4_wants_the_best_on_the_tuning_split_and_one_look_at_validat
     score_run(best)
     says(check.exercise_5_4(paths, best), True, "looked at once")
     says(check.exercise_5_4([paths[0]] * 2, paths[0]), False, "share one learning rate")
+    says(check.exercise_5_4([], paths[0]), False, "fewer than two candidates")
     says(check.exercise_5_4(paths, str(tmp_path)), False, "cannot use your answer")
     plain = tmp_path / "plain"
     settings = json.loads((best / "settings.json").read_text(encoding="utf-8"))
