@@ -76,14 +76,10 @@ def training_tokens(checkpoint: str, source: str | None, profile: str) -> dict:
     return {"pairs": len(lengths), "tokens": sum(lengths), "mean_length": sum(lengths) / len(lengths)}
 
 
-def ceilings(checkpoint: str, data: dict, recipes: dict) -> dict:
+def ceilings(config, data: dict, recipes: dict) -> dict:
     """Each recipe's bare matrix-product ceiling in GFLOP/s: its precision, at its batch's mean shape (benchmark)."""
-    from transformers import AutoConfig
-
-    from helpers.checkpoints import checkpoint_path
     from tools.ceiling import ceiling
 
-    config = AutoConfig.from_pretrained(checkpoint_path(checkpoint))
     found = {}
     for name, settings in recipes.items():
         multiple = settings.pad_to_multiple_of or 1
@@ -128,19 +124,17 @@ def row(name: str, results: list[dict], train_pairs: int, data: dict | None = No
     seconds = mean(r["train_runtime"] for r in results)
     settings = {**results[0]["settings"], "seed": [r["settings"]["seed"] for r in results]}
     gpu = [r["peak_gpu_mb"] for r in results if r.get("peak_gpu_mb")]
+    tuned = all(r.get("validation_accuracy") is not None for r in results)  # tuning-split runs: validation looked at once each
+    accuracy, f1 = ("validation_accuracy", "validation_f1") if tuned else ("eval_accuracy", "eval_f1")
     found = {"recipe": name, "runs": len(results), "train_s": round(seconds, 1),
              "examples_per_s": round(train_pairs * settings["epochs"] / seconds, 1),
              "peak_rss_mb": max(r["peak_rss_mb"] for r in results), "peak_gpu_mb": max(gpu) if gpu else None,
-             "accuracy": round(mean(r["eval_accuracy"] for r in results), 4), "f1": round(mean(r["eval_f1"] for r in results), 4),
+             "accuracy": round(mean(r[accuracy] for r in results), 4), "f1": round(mean(r[f1] for r in results), 4),
              "train_s_runs": [round(r["train_runtime"], 1) for r in results],
-             "accuracy_runs": [round(r["eval_accuracy"], 4) for r in results], "f1_runs": [round(r["eval_f1"], 4) for r in results],
+             "accuracy_runs": [round(r[accuracy], 4) for r in results], "f1_runs": [round(r[f1], 4) for r in results],
              "settings": settings}
-    if all(r.get("validation_accuracy") is not None for r in results):  # tuning-split runs: validation looked at once each
-        found.update(scored_on="tuning", accuracy=round(mean(r["validation_accuracy"] for r in results), 4),
-                     f1=round(mean(r["validation_f1"] for r in results), 4),
-                     accuracy_runs=[round(r["validation_accuracy"], 4) for r in results],
-                     f1_runs=[round(r["validation_f1"], 4) for r in results],
-                     tuning_accuracy_runs=[round(r["tuning_accuracy"], 4) for r in results],
+    if tuned:
+        found.update(scored_on="tuning", tuning_accuracy_runs=[round(r["tuning_accuracy"], 4) for r in results],
                      tuning_f1_runs=[round(r["tuning_f1"], 4) for r in results])
     if data and ceiling and config is not None:
         rates = [achieved(config, data["tokens"] * settings["epochs"], data["mean_length"], r["train_runtime"]) for r in results]
@@ -166,7 +160,7 @@ def run_benchmark(checkpoint: str, source: str | None, profile: str, note: str =
     config = AutoConfig.from_pretrained(checkpoint_path(checkpoint))
     result = {"date": date.today().isoformat(), "device": describe_device(), "cpu_class": cpu_class(),
               "python": platform.python_version(), "checkpoint": Path(checkpoint).name, "note": note,
-              "train_pairs": data["pairs"], "data": data, "protocol": "tuning split", "ceilings_before": ceilings(checkpoint, data, recipes)}
+              "train_pairs": data["pairs"], "data": data, "protocol": "tuning split", "ceilings_before": ceilings(config, data, recipes)}
     print(f"{result['cpu_class']}: matrix-product ceilings {result['ceilings_before']} GFLOP/s", flush=True)
     results, candidates = {name: [] for name in recipes}, []
 
@@ -183,7 +177,7 @@ def run_benchmark(checkpoint: str, source: str | None, profile: str, note: str =
             print(f"{name}, seed {seed}: {r['train_runtime']:.1f} s, tuning {r['tuning_accuracy']:.3f}, "
                   f"validation {r['validation_accuracy']:.3f}", flush=True)
             save()
-    result["ceilings_after"] = ceilings(checkpoint, data, recipes)
+    result["ceilings_after"] = ceilings(config, data, recipes)
     ceiling = {name: max(result["ceilings_before"][name], result["ceilings_after"][name]) for name in recipes}
     result["rows"] = [row(name, runs, data["pairs"], data, ceiling[name], config) for name, runs in results.items()]
     result["paired"] = compare(results["seed"], results["course"])
