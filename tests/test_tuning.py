@@ -68,8 +68,7 @@ def test_a_run_on_the_tuning_split_trains_without_those_pairs_and_scores_them_in
     assert run.settings["tuning_split"] is True and run.metrics["scored_on"] == run.scored_on == "tuning"
     check_same_data(run, raw)  # recorded on the data as loaded: lesson 6 evaluates it without OTHER_DATA
     assert not (run.path / "validation.json").exists()  # validation unseen until asked
-    figure = (run.path / "loss_curve.png").stat().st_size > 0
-    assert figure
+    assert (run.path / "loss_curve.png").stat().st_size > 0
 
 
 def test_score_run_scores_a_saved_run_on_validation_once_and_keeps_the_scores(tuned_runs):
