@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tools import levers
 
 
@@ -18,6 +20,16 @@ def test_an_epoch_is_split_into_forward_backward_and_optimizer(tiny_checkpoint):
     parts = spent["forward_s"] + spent["backward_s"] + spent["optimizer_s"]
     assert 0 < parts <= spent["total_s"] + 0.002  # each part rounded to a millisecond
     assert not torch.equal(model.classifier.weight, before)  # it trained: the optimizer stepped
+
+
+def test_an_op_profile_sorts_the_time_into_kinds(tiny_checkpoint):
+    """Matrix products, AdamW and the rest each get their share of the profiled steps; the shares add up to the whole."""
+    found = levers.ops("sample", batches=2, bf16=False, checkpoint=str(tiny_checkpoint), batch_size=8)
+    shares = found["share_by_kind"]
+    assert found["batches"] == 2 and sum(shares.values()) == pytest.approx(1, abs=0.01)
+    assert shares["matrix products"] > 0.05 and shares["AdamW"] > 0
+    assert levers.kind("aten::addmm") == "matrix products" and levers.kind("aten::embedding") == "the rest"
+    assert levers.kind("aten::native_layer_norm") == "layer norm and GELU" and levers.kind("aten::_to_copy") == "casts to and from bf16"
 
 
 def test_measurements_are_appended_with_the_machine_and_date(tmp_path):

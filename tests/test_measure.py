@@ -171,12 +171,19 @@ def test_lesson_3_fixed_padding_pads_every_pair_to_128(tokenizer):
     assert all(int(batch["input_ids"][batch["attention_mask"] == 0].ne(tokenizer.pad_token_id).sum()) == 0 for batch in space["fixed"])
 
 
-def test_lesson_2_times_a_real_tokenization_each_run(glue_folder, tokenizer):
+def test_lesson_2_times_a_real_tokenization_each_run(glue_folder, tokenizer, monkeypatch):
+    """Each timed run tokenizes (no cache read back), and hashes nothing: hashing the tokenizer to name the result costs
+    the same both ways (0.09 s of 0.12 s on the sample), enough to hide the difference on an AMD EPYC."""
+    from datasets import arrow_dataset
+
     from helpers.recipe import load_mrpc, tokenize_function
 
     raw = load_mrpc(str(glue_folder), "smoke")
     space = {"raw": raw, "tokenize_function": tokenize_function, "arguments": {"tokenizer": tokenizer, "max_length": 128}}
     exec(lesson_cell("02_tokenize.ipynb", "def tokenize_train("), space)
+    hashed = []
+    monkeypatch.setattr(arrow_dataset, "update_fingerprint", lambda *args: hashed.append(args) or "hashed")
     batched, one_by_one = space["ways"]["batched"](), space["ways"]["one row at a time"]()
+    assert hashed == [], "the timed map hashed its function and the tokenizer"
     assert raw["train"].cache_files and batched.cache_files == [] and one_by_one.cache_files == []  # nothing read back
     assert batched["input_ids"] == one_by_one["input_ids"] and len(batched) == 3

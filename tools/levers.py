@@ -2,7 +2,9 @@
 
 `profile` times one epoch of length-grouped batches of 32 by hand, split into forward, backward and AdamW, for the
 course's model as the seed loads it and with one lever changed at a time (no dropout; embeddings frozen; `torch.compile`,
-run twice: its first pass pays for compiling). `accuracy` trains one run with lesson 5's `train_run` and chosen levers
+run twice: its first pass pays for compiling), in fp32 or, with --bf16, under bf16 autocast. `ops` profiles some batches of
+the course's CPU recipe with torch's profiler and sorts its time into kinds of operation (the matrix products the
+ceiling measures, the rest of each layer, casts, AdamW). `accuracy` trains one run with lesson 5's `train_run` and chosen levers
 and prints its validation accuracy and F1 after each epoch. Both append what they measured to a JSON file
 (default: benchmarks/cpu-levers.json), which the README's account of the levers quotes.
 """
@@ -67,8 +69,8 @@ def time_epoch(model, batches: list[dict], bf16: bool = False) -> dict:
     return {"total_s": round(time.perf_counter() - began, 3), **{k: round(v, 3) for k, v in spent.items()}}
 
 
-def profile(source: str | None, names: list[str]) -> list[dict]:
-    """Each variant's epoch, timed; a compiled one twice (benchmark)."""
+def profile(source: str | None, names: list[str], bf16: bool = False) -> list[dict]:
+    """Each variant's epoch, timed, in fp32 or under bf16 autocast; a compiled one twice (benchmark)."""
     import torch
 
     from helpers.recipe import load_model
@@ -79,9 +81,52 @@ def profile(source: str | None, names: list[str]) -> list[dict]:
         model = load_model(PACKAGED_CHECKPOINT, dropout, frozen).train()
         runner = torch.compile(model) if compiled else model
         for attempt in (1, 2) if compiled else (1,):
-            found.append({"variant": name, "pass": attempt, **time_epoch(runner, batches)})
+            found.append({"variant": name, "pass": attempt, "bf16": bf16, **time_epoch(runner, batches, bf16)})
             print(json.dumps(found[-1]), flush=True)
     return found
+
+
+# Kinds of operation, by the names torch's profiler gives them (first match wins; "the rest" takes what none matches)
+KINDS = {
+    "matrix products": ("aten::addmm", "aten::mm", "aten::bmm", "aten::baddbmm", "mkldnn", "onednn"),
+    "attention": ("aten::_scaled_dot_product", "aten::_softmax", "aten::_softmax_backward"),
+    "casts to and from bf16": ("aten::copy_", "aten::_to_copy", "aten::to"),
+    "layer norm and GELU": ("aten::native_layer_norm", "aten::gelu", "layer_norm_backward", "gelu_backward"),
+    "AdamW": ("aten::_foreach", "aten::_fused_adamw", "Optimizer."),
+    "adds, multiplies and gradient sums": ("aten::add", "aten::mul", "aten::sum", "aten::div", "aten::fill_",
+                                           "aten::zero_"),
+}
+
+
+def kind(name: str) -> str:
+    """Which of KINDS an operation of torch's profiler belongs to (benchmark)."""
+    return next((k for k, prefixes in KINDS.items() if name.startswith(prefixes)), "the rest")
+
+
+def ops(source: str | None, batches: int, bf16: bool, checkpoint: str = PACKAGED_CHECKPOINT, batch_size: int = 32) -> dict:
+    """Self CPU time of `batches` training steps of the course's CPU recipe (no dropout, embeddings frozen, batches of
+    32 grouped by length, or `batch_size`), after 5 warm-up steps, by kind of operation; the ten costliest operations (benchmark)."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from helpers.recipe import load_model
+
+    chosen = epoch_batches(source, batch_size, checkpoint=checkpoint)
+    step = max(1, len(chosen) // (batches + 5))
+    chosen = chosen[::step][: batches + 5]  # short and long pairs alike, as an epoch has them
+    model = load_model(checkpoint, 0.0, True).train()
+    time_epoch(model, chosen[:5], bf16)  # warm-up: oneDNN builds its kernels for the first shapes
+    with profile(activities=[ProfilerActivity.CPU]) as traced:
+        spent = time_epoch(model, chosen[5:], bf16)
+    by_op = {e.key: e.self_cpu_time_total / 1e6 for e in traced.key_averages()}
+    total = sum(by_op.values())
+    by_kind = {}
+    for name, seconds in by_op.items():
+        by_kind[kind(name)] = by_kind.get(kind(name), 0.0) + seconds
+    top = sorted(by_op.items(), key=lambda item: -item[1])[:10]
+    return {"batches": len(chosen) - 5, "bf16": bf16, **spent, "profiled_s": round(total, 3),
+            "share_by_kind": {k: round(v / total, 3) for k, v in sorted(by_kind.items(), key=lambda item: -item[1])},
+            "costliest_ops": {name: round(seconds / total, 3) for name, seconds in top}}
 
 
 def accuracy(source: str | None, epochs: int, learning_rate: float, dropout: float | None, frozen: bool,
@@ -122,9 +167,11 @@ def append(out: Path, key: str, rows: list[dict], threads: int) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.levers", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["profile", "accuracy"])
+    parser.add_argument("what", choices=["profile", "ops", "accuracy"])
     parser.add_argument("--source", default=None, help="a GLUE MRPC folder (the real data: benchmarks need it), hub or sample")
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS), help="profile: which to time")
+    parser.add_argument("--bf16", action="store_true", help="profile, ops: the forward pass under bf16 autocast")
+    parser.add_argument("--batches", type=int, default=40, help="ops: training steps profiled (default: 40)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--dropout", type=float, default=None, help="accuracy: every dropout probability (default: the checkpoint's)")
@@ -140,7 +187,11 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
     if args.what == "profile":
-        append(args.out, "profile", profile(args.source, args.variants), threads)
+        append(args.out, "profile", profile(args.source, args.variants, args.bf16), threads)
+    elif args.what == "ops":
+        found = ops(args.source, args.batches, args.bf16)
+        print(json.dumps(found, indent=2))
+        append(args.out, "ops", [found], threads)
     else:
         found = accuracy(args.source, args.epochs, args.learning_rate, args.dropout, args.freeze_embeddings,
                          args.frozen_layers, args.seed)
