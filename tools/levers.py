@@ -69,8 +69,9 @@ def time_epoch(model, batches: list[dict], bf16: bool = False) -> dict:
     return {"total_s": round(time.perf_counter() - began, 3), **{k: round(v, 3) for k, v in spent.items()}}
 
 
-def profile(source: str | None, names: list[str], bf16: bool = False) -> list[dict]:
-    """Each variant's epoch, timed, in fp32 or under bf16 autocast; a compiled one twice (benchmark)."""
+def profile(source: str | None, names: list[str], bf16: bool = False, attention: str = "sdpa") -> list[dict]:
+    """Each variant's epoch, timed, in fp32 or under bf16 autocast, with torch's fused attention (sdpa) or BERT's own
+    matrix products and softmax (eager); a compiled one twice (benchmark)."""
     import torch
 
     from helpers.recipe import load_model
@@ -79,9 +80,11 @@ def profile(source: str | None, names: list[str], bf16: bool = False) -> list[di
     for name in names:
         dropout, frozen, compiled = VARIANTS[name]
         model = load_model(PACKAGED_CHECKPOINT, dropout, frozen).train()
+        model.set_attn_implementation(attention)
         runner = torch.compile(model) if compiled else model
         for attempt in (1, 2) if compiled else (1,):
-            found.append({"variant": name, "pass": attempt, "bf16": bf16, **time_epoch(runner, batches, bf16)})
+            found.append({"variant": name, "pass": attempt, "bf16": bf16, "attention": attention,
+                          **time_epoch(runner, batches, bf16)})
             print(json.dumps(found[-1]), flush=True)
     return found
 
@@ -103,7 +106,8 @@ def kind(name: str) -> str:
     return next((k for k, prefixes in KINDS.items() if name.startswith(prefixes)), "the rest")
 
 
-def ops(source: str | None, batches: int, bf16: bool, checkpoint: str = PACKAGED_CHECKPOINT, batch_size: int = 32) -> dict:
+def ops(source: str | None, batches: int, bf16: bool, checkpoint: str = PACKAGED_CHECKPOINT, batch_size: int = 32,
+        attention: str = "sdpa") -> dict:
     """Self CPU time of `batches` training steps of the course's CPU recipe (no dropout, embeddings frozen, batches of
     32 grouped by length, or `batch_size`), after 5 warm-up steps, by kind of operation; the ten costliest operations (benchmark)."""
     import torch
@@ -115,6 +119,7 @@ def ops(source: str | None, batches: int, bf16: bool, checkpoint: str = PACKAGED
     step = max(1, len(chosen) // (batches + 5))
     chosen = chosen[::step][: batches + 5]  # short and long pairs alike, as an epoch has them
     model = load_model(checkpoint, 0.0, True).train()
+    model.set_attn_implementation(attention)
     time_epoch(model, chosen[:5], bf16)  # warm-up: oneDNN builds its kernels for the first shapes
     with profile(activities=[ProfilerActivity.CPU]) as traced:
         spent = time_epoch(model, chosen[5:], bf16)
@@ -124,7 +129,7 @@ def ops(source: str | None, batches: int, bf16: bool, checkpoint: str = PACKAGED
     for name, seconds in by_op.items():
         by_kind[kind(name)] = by_kind.get(kind(name), 0.0) + seconds
     top = sorted(by_op.items(), key=lambda item: -item[1])[:10]
-    return {"batches": len(chosen) - 5, "bf16": bf16, **spent, "profiled_s": round(total, 3),
+    return {"batches": len(chosen) - 5, "bf16": bf16, "attention": attention, **spent, "profiled_s": round(total, 3),
             "share_by_kind": {k: round(v / total, 3) for k, v in sorted(by_kind.items(), key=lambda item: -item[1])},
             "costliest_ops": {name: round(seconds / total, 3) for name, seconds in top}}
 
@@ -171,6 +176,8 @@ def main(argv=None) -> None:
     parser.add_argument("--source", default=None, help="a GLUE MRPC folder (the real data: benchmarks need it), hub or sample")
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS), help="profile: which to time")
     parser.add_argument("--bf16", action="store_true", help="profile, ops: the forward pass under bf16 autocast")
+    parser.add_argument("--attention", default="sdpa", choices=["sdpa", "eager"],
+                        help="profile, ops: torch's fused attention (default) or BERT's own matrix products and softmax")
     parser.add_argument("--batches", type=int, default=40, help="ops: training steps profiled (default: 40)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
@@ -187,9 +194,9 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
     if args.what == "profile":
-        append(args.out, "profile", profile(args.source, args.variants, args.bf16), threads)
+        append(args.out, "profile", profile(args.source, args.variants, args.bf16, args.attention), threads)
     elif args.what == "ops":
-        found = ops(args.source, args.batches, args.bf16)
+        found = ops(args.source, args.batches, args.bf16, attention=args.attention)
         print(json.dumps(found, indent=2))
         append(args.out, "ops", [found], threads)
     else:
