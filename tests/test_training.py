@@ -255,4 +255,5 @@ def test_every_trainer_in_a_notebook_counts_the_steps_done_once_the_setup_ran(ti
     assert NotebookProgressCallback in kinds(Trainer(model=model, args=args))
     steps_counted()
     steps_counted()  # twice: still StepProgress
-    assert StepProgress in kinds(Trainer(model=model, args=args)) and NotebookProgressCallback not in kinds(Trainer(model=model, args=args))
+    after = kinds(Trainer(model=model, args=args))
+    assert StepProgress in after and NotebookProgressCallback not in after

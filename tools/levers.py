@@ -12,6 +12,7 @@ and prints its validation accuracy and F1 after each epoch. Both append what the
 import argparse
 import json
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -109,9 +110,9 @@ def kind(name: str) -> str:
 def ops(source: str | None, batches: int, bf16: bool, checkpoint: str = PACKAGED_CHECKPOINT, batch_size: int = 32,
         attention: str = "sdpa") -> dict:
     """Self CPU time of `batches` training steps of the course's CPU recipe (no dropout, embeddings frozen, batches of
-    32 grouped by length, or `batch_size`), after 5 warm-up steps, by kind of operation; the ten costliest operations (benchmark)."""
-    import torch
-    from torch.profiler import ProfilerActivity, profile
+    32 grouped by length, or `batch_size`), after 5 warm-up steps, by kind of operation; the ten costliest operations
+    (benchmark)."""
+    from torch import profiler
 
     from helpers.recipe import load_model
 
@@ -121,17 +122,16 @@ def ops(source: str | None, batches: int, bf16: bool, checkpoint: str = PACKAGED
     model = load_model(checkpoint, 0.0, True).train()
     model.set_attn_implementation(attention)
     time_epoch(model, chosen[:5], bf16)  # warm-up: oneDNN builds its kernels for the first shapes
-    with profile(activities=[ProfilerActivity.CPU]) as traced:
+    with profiler.profile(activities=[profiler.ProfilerActivity.CPU]) as traced:  # not this module's profile()
         spent = time_epoch(model, chosen[5:], bf16)
     by_op = {e.key: e.self_cpu_time_total / 1e6 for e in traced.key_averages()}
     total = sum(by_op.values())
-    by_kind = {}
+    by_kind = Counter()
     for name, seconds in by_op.items():
-        by_kind[kind(name)] = by_kind.get(kind(name), 0.0) + seconds
-    top = sorted(by_op.items(), key=lambda item: -item[1])[:10]
+        by_kind[kind(name)] += seconds
     return {"batches": len(chosen) - 5, "bf16": bf16, "attention": attention, **spent, "profiled_s": round(total, 3),
-            "share_by_kind": {k: round(v / total, 3) for k, v in sorted(by_kind.items(), key=lambda item: -item[1])},
-            "costliest_ops": {name: round(seconds / total, 3) for name, seconds in top}}
+            "share_by_kind": {k: round(v / total, 3) for k, v in by_kind.most_common()},
+            "costliest_ops": {name: round(seconds / total, 3) for name, seconds in Counter(by_op).most_common(10)}}
 
 
 def accuracy(source: str | None, epochs: int, learning_rate: float, dropout: float | None, frozen: bool,
