@@ -12,7 +12,7 @@ NAMES = {
     "detect": "helpers.hardware",
     "default_checkpoint": "helpers.checkpoints",
     "ShuffledLengthGroups": "helpers.batching",
-    "show_training": "helpers.live",
+    "LiveCurves": "helpers.live",
     "run_checks": "helpers.preflight",
     # exported from the lessons into helpers/recipe.py (python -m tools.export): the lesson named there teaches each
     "load_mrpc": "helpers.recipe",

@@ -281,13 +281,13 @@ def exercise_5_4(candidates, chosen) -> Verdict:
     if kept.metrics["eval_accuracy"] < best:
         return _wrong("another candidate scored higher on the tuning split.",
                       "compare runs.load_run(path).metrics[\"eval_accuracy\"]: the Trainer scored the tuning pairs.")
-    looked = [run.name for run in tried if (run.path / "validation.json").exists() and run.path.resolve() != kept.path.resolve()]
+    looked = [run.name for run in tried if (run.path / "validation_results.json").exists() and run.path.resolve() != kept.path.resolve()]
     if looked:
         return _wrong(f"validation was looked at for {len(looked)} other candidate(s) too.",
                       "a choice made after seeing several validation scores is made on validation: look only at the run you keep.")
-    if not (kept.path / "validation.json").is_file():
+    if not (kept.path / "validation_results.json").is_file():
         return _wrong("you have chosen, but not looked at validation yet.", "call score_run(chosen), once.")
-    validation = json.loads((kept.path / "validation.json").read_text(encoding="utf-8"))
+    validation = json.loads((kept.path / "validation_results.json").read_text(encoding="utf-8"))
     return _right(f"learning rate {kept.settings['learning_rate']:g}, best on the tuning split ({best:.3f} accuracy); "
                   f"on validation, looked at once: {validation['validation_accuracy']:.3f}.")
 

@@ -37,16 +37,19 @@ def write_json(path: Path, value) -> None:
     write_text(path, json.dumps(value, indent=2))
 
 
-def used_by(settings, raw, model) -> dict:
-    """What a run really uses, for used.json: its data source, a fingerprint of its pairs, the checkpoint loaded (lesson 4)."""
+def used_by(settings, raw, model, trained_by: str = "Trainer") -> dict:
+    """What a run really uses, for used.json: its data (source, profile, a fingerprint of its pairs, the split scored after
+    each epoch), the checkpoint loaded, and what trained it; all that the Trainer's own files do not say (lesson 4)."""
     from helpers.checkpoints import resolve
     from helpers.data import fingerprint
 
     origin = resolve(settings.checkpoint)[2]  # "folder", "bundle", "package", "hub" or "cache": what lesson 6 may claim
     if model.name_or_path == settings.checkpoint and Path(settings.checkpoint).is_dir():  # from_pretrained's own pick:
         origin = "folder"  # transformers loads a folder of the checkpoint's name in the working directory, if there is one
-    return {"source": settings.source, "data": fingerprint(raw), "checkpoint": {
-        "name": settings.checkpoint, "from": model.name_or_path, "origin": origin, "parameters": model.num_parameters()}}
+    return {"source": settings.source, "profile": settings.profile, "max_length": settings.max_length,
+            "scored_on": "tuning" if settings.tuning_split else "validation", "trained_by": trained_by,
+            "data": fingerprint(raw), "checkpoint": {"name": settings.checkpoint, "from": model.name_or_path,
+                                                     "origin": origin, "parameters": model.num_parameters()}}
 
 
 def start_run(settings, raw, model, run_dir=None, resume: bool = False, label: str = "") -> tuple[Path, str | None]:
@@ -64,7 +67,8 @@ def start_run(settings, raw, model, run_dir=None, resume: bool = False, label: s
         try:
             check_pairs(raw)
             settings.check_steps(raw["train"].num_rows, state.num_processes)
-            chosen[:2] = prepare(settings, used_by(settings, raw, model), run_dir, resume, label)
+            trained_by = "lesson 7's loop" if label == "loop" else "Trainer"
+            chosen[:2] = prepare(settings, used_by(settings, raw, model, trained_by), run_dir, resume, label)
         except CourseError as error:
             chosen[2] = str(error)
         except OSError as error:  # said to every process, so that none waits for the main one forever

@@ -4,6 +4,7 @@ how sure they are (lessons 2 and 3)."""
 import functools
 import math
 import statistics
+from contextlib import contextmanager
 from dataclasses import dataclass
 from time import process_time
 
@@ -72,17 +73,39 @@ def time_interleaved(tasks: dict, repeats: int) -> dict[str, Timing]:
     if len({len(task_steps) for task_steps in steps.values()}) > 1:
         raise ValueError("Tasks taken in turns step by step need as many steps each.")
     runs = {name: [] for name in tasks}
-    for turn in range(repeats):
-        spent = dict.fromkeys(tasks, 0.0)
-        order = list(steps) if turn % 2 == 0 else list(steps)[::-1]  # neither task always goes first
-        for index in range(len(next(iter(steps.values())))):
-            for name in order:
-                start = process_time()
-                steps[name][index]()
-                spent[name] += process_time() - start
-        for name in tasks:
-            runs[name].append(spent[name])
+    with no_map_bars():
+        for turn in range(repeats):
+            turn_spent(steps, turn, runs)
     return {name: Timing(tuple(seconds)) for name, seconds in runs.items()}
+
+
+def turn_spent(steps: dict, turn: int, runs: dict) -> None:
+    """One turn of `time_interleaved`: every task once, back to back, in alternating order; each task's CPU seconds
+    appended to `runs` (lessons 2 and 3)."""
+    spent = dict.fromkeys(steps, 0.0)
+    order = list(steps) if turn % 2 == 0 else list(steps)[::-1]  # neither task always goes first
+    for index in range(len(next(iter(steps.values())))):
+        for name in order:
+            start = process_time()
+            steps[name][index]()
+            spent[name] += process_time() - start
+    for name in steps:
+        runs[name].append(spent[name])
+
+
+@contextmanager
+def no_map_bars():
+    """🤗 Datasets' progress bars off while the turns are timed (two dozen bars would fill the lesson and their drawing be
+    timed too), then back as they were: nothing changed for the rest of the kernel (lesson 2)."""
+    import datasets
+
+    was_off = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if not was_off:
+            datasets.enable_progress_bars()
 
 
 def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float] | None:

@@ -204,9 +204,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.preflight", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from helpers.session import quiet_libraries
+    from helpers.session import library_warnings
 
-    quiet_libraries()
+    library_warnings()
     checks = run_checks()
     for check in checks:
         print(check)

@@ -29,7 +29,6 @@ from helpers import checkpoints, detect, runs
 from helpers import checkpoints, runs
 from helpers import data
 from helpers import detect
-from helpers.folders import write_json
 
 
 # From Lesson 1 · Load MRPC (notebooks/01_load.ipynb)
@@ -114,7 +113,6 @@ def training_arguments(settings, run_dir):
         use_cpu=not hardware.gpu,  # no GPU: train on the CPU
         dataloader_pin_memory=hardware.gpu,  # page-locked batches copy faster to a GPU
         logging_steps=0.025,  # below 1: log the training loss every 2.5% of the steps (about 40 points)
-        disable_tqdm=False,  # a progress bar: steps done of all, time spent and left (quiet logs would hide it)
         seed=settings.seed,  # the same seed, the same batches
         report_to="none",  # no experiment tracker
     )
@@ -175,7 +173,7 @@ def train_run(settings, run_dir=None, callbacks=(), resume=False):
 
 # From Lesson 5 · Train faster, keep every run (notebooks/05_faster.ipynb)
 def score_run(run_dir, split="validation"):
-    """A finished run's scores on a split, from its saved model; kept as <split>.json in its folder (lesson 5)."""
+    """A finished run's scores on a split, from its saved model, kept in its folder (lesson 5)."""
     run = runs.load_run(run_dir)
     raw = load_mrpc(run.settings["source"], run.settings["profile"])
     runs.check_same_data(run, raw)  # the data it was trained on, or a clear error
@@ -190,7 +188,7 @@ def score_run(run_dir, split="validation"):
         compute_metrics=compute_metrics,
     )
     scores = trainer.evaluate(tokenized[split], metric_key_prefix=split)
-    write_json(run.path / f"{split}.json", scores)
+    trainer.save_metrics(split, scores)  # <split>_results.json in the run's folder
     return scores
 
 
@@ -272,6 +270,6 @@ def accelerate_loop(settings, run_dir=None):
     if accelerator.is_main_process:
         accelerator.unwrap_model(model).save_pretrained(run_dir / runs.STAGING)
         tokenizer.save_pretrained(run_dir / runs.STAGING)
-        runs.finish_run(run_dir, history, trained_by="lesson 7's loop")
+        runs.finish_run(run_dir, history)  # as the Trainer saves: trainer_state.json
     accelerator.wait_for_everyone()
     return run_dir

@@ -1,4 +1,5 @@
-"""Saved runs: one folder each, holding the model, tokenizer, settings, log history, metrics and curves."""
+"""Saved runs: one folder each, as the Trainer writes it (the model and tokenizer by `save_model`, the log history by
+`save_state`, the metrics by `save_metrics`), plus the course's used.json: which data and checkpoint the run used."""
 
 import json
 import os
@@ -10,8 +11,9 @@ from helpers.errors import CourseError
 from helpers.folders import STAGING, busy, new_folder, new_run_dir, start_run, used_by, write_json  # noqa: F401 (runs.start_run)
 from helpers.profile import output_dir
 
-RUN_SETTINGS = ("checkpoint", "epochs", "max_length", "profile", "source")  # what lesson 6 reads from settings.json
-RUN_FILES = ("config.json", "model.safetensors", "tokenizer_config.json", "settings.json", "log_history.json", "metrics.json")
+RUN_SETTINGS = ("checkpoint", "epochs", "max_length", "profile", "source")  # what lesson 6 reads from a run's settings
+# A finished run: save_model's files and, written last, save_state's trainer_state.json (as plain Hugging Face code writes it)
+RUN_FILES = ("config.json", "model.safetensors", "tokenizer_config.json", "trainer_state.json")
 
 
 @dataclass
@@ -22,7 +24,7 @@ class Run:
     settings: dict
     history: list[dict]
     metrics: dict
-    used: dict  # used.json: the data source, its fingerprint and the checkpoint; {} for runs saved before it existed
+    used: dict  # used.json: the data source, its fingerprint and the checkpoint; {} for a run plain Hugging Face code saved
 
     @property
     def name(self) -> str:
@@ -31,7 +33,7 @@ class Run:
     @property
     def scored_on(self) -> str:
         """The split the Trainer scored after each epoch: "tuning" for a run with `tuning_split=True`, else "validation"."""
-        return self.metrics.get("scored_on", "validation")
+        return self.used.get("scored_on", "validation")
 
 
 class UnreadableRun(CourseError):
@@ -76,55 +78,61 @@ def peak_gpu_mb() -> dict:
 
 
 def save_run(trainer, settings) -> Path:
-    """Save model, tokenizer, log history, metrics and the loss curve into the run's folder (lesson 5)."""
+    """Save the model and tokenizer (staged, so a kill never leaves half a model), the metrics and, last, the Trainer's
+    state with the whole log history (lesson 5)."""
     path = Path(trainer.args.output_dir)
     trainer.save_model(str(path / STAGING))  # a kill now leaves the last checkpoint and no half-written model
     if trainer.is_world_process_zero():
-        finish_run(path, trainer.state.log_history, scored_on="tuning" if settings.tuning_split else "validation")
+        unstage(path)
+        trainer.save_metrics("train", memory_used())  # train_results.json and all_results.json
+        trainer.save_state()  # trainer_state.json, last: a run that holds it is finished
+        said_saved(path, trainer.state.log_history)
     return path
 
 
-def record(trainer, raw, source=None, profile=None) -> Path:
-    """Beside the model `trainer.save_model()` wrote: the settings the Trainer really used, the data, the history and the
-    scores, so that lesson 6 finds the run (lesson 4)."""
+def record(output_dir, raw, model, source=None, profile=None) -> Path:
+    """used.json in the run's folder: the data the run uses and the checkpoint it starts from, all that the Trainer's own
+    files do not say; lesson 6 checks the data against it (lesson 4)."""
     from helpers.profile import get_profile
     from helpers.training import Settings
 
-    args, model, path = trainer.args, trainer.model, Path(trainer.args.output_dir)
-    frozen = not model.base_model.embeddings.word_embeddings.weight.requires_grad
-    settings = Settings(checkpoint=model.name_or_path, epochs=round(args.num_train_epochs), learning_rate=args.learning_rate,
-                        batch_size=args.per_device_train_batch_size, seed=args.seed, warmup=args.warmup_steps,
-                        precision="bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
-                        group_by_length=args.train_sampling_strategy == "group_by_length",
-                        pad_to_multiple_of=getattr(trainer.data_collator, "pad_to_multiple_of", None),
-                        freeze_embeddings=frozen, profile=get_profile(profile).name, source=source).resolved()
-    names = raw["train"].features["label"].names  # saved with the model: its predictions read "equivalent", not LABEL_1
-    model.config.id2label, model.config.label2id = dict(enumerate(names)), {name: i for i, name in enumerate(names)}
-    model.config.save_pretrained(path)
-    write_json(path / "settings.json", settings.as_dict())
+    path = Path(output_dir)
+    settings = Settings(checkpoint=model.name_or_path, profile=get_profile(profile).name, source=source).resolved()
     write_json(path / "used.json", used_by(settings, raw, model))
-    if trainer.is_world_process_zero():
-        finish_run(path, trainer.state.log_history)
     return path
 
 
-def finish_run(path: Path, history: list[dict], trained_by: str = "Trainer", scored_on: str = "validation") -> None:
-    """Move a staged model into the run folder, then write its history, curves and, last, its metrics (lessons 4, 5, 7)."""
-    from helpers.plots import plot_history
+def memory_used() -> dict:
+    """The peak memory of this process (and of the GPU), for the run's metrics (lesson 5)."""
+    return {"peak_rss_mb": round(peak_memory_mb()), **peak_gpu_mb()}
 
+
+def unstage(path: Path) -> None:
+    """Move a staged model into the run folder, its files readable by the group (lessons 5, 7)."""
     if (path / STAGING).is_dir():
         for saved in sorted((path / STAGING).iterdir()):
             saved.replace(path / saved.name)
         (path / STAGING).rmdir()
     shareable(path)
-    final = [entry for entry in history if "eval_loss" in entry][-1]
-    train = [entry for entry in history if "train_runtime" in entry][-1]
-    metrics = {**final, "train_runtime": train["train_runtime"], "peak_rss_mb": round(peak_memory_mb()), **peak_gpu_mb(),
-               "trained_by": trained_by, "scored_on": scored_on}
-    write_json(path / "log_history.json", history)
-    plot_history(history, title=path.name, scored_on=scored_on).savefig(path / "loss_curve.png", dpi=120, bbox_inches="tight")
-    write_json(path / "metrics.json", metrics)  # last: a run with metrics.json is finished
-    print(f"Saved the run in {path}: {scored_on} accuracy {final.get('eval_accuracy', float('nan')):.3f} · "
+
+
+def finish_run(path: Path, history: list[dict]) -> None:
+    """A run trained without the Trainer (lesson 7's loop), finished as the Trainer finishes one: the staged model moved
+    in, the metrics, and last the log history in a trainer_state.json (lesson 7)."""
+    from transformers import TrainerState
+
+    unstage(path)
+    end = [entry for entry in history if "train_runtime" in entry][-1]
+    write_json(path / "all_results.json", {**{k: v for k, v in end.items() if k.startswith("train_")}, **memory_used()})
+    state = TrainerState(log_history=history, global_step=end["step"], max_steps=end["step"], num_train_epochs=end["epoch"])
+    state.save_to_json(str(path / "trainer_state.json"))  # last: a run that holds it is finished
+    said_saved(path, history)
+
+
+def said_saved(path: Path, history: list[dict]) -> None:
+    """One line: where the run is, and its last scores (lessons 5, 7)."""
+    final = ([entry for entry in history if "eval_loss" in entry] or [{}])[-1]
+    print(f"Saved the run in {path}: accuracy {final.get('eval_accuracy', float('nan')):.3f} · "
           f"F1 {final.get('eval_f1', float('nan')):.3f}")
 
 
@@ -136,29 +144,51 @@ def list_runs() -> list[Path]:
             runs.append(load_run(folder).path)
         except UnreadableRun as error:
             print(f"Skipped {folder.name}: {error.what}: {error.todo}.")
-    return sorted(runs, key=lambda p: (p / "settings.json").stat().st_mtime)
+    return sorted(runs, key=lambda p: (p / "trainer_state.json").stat().st_mtime)  # in the order they finished
 
 
 def load_run(path: str | Path) -> Run:
-    """Read a run's settings, history, metrics and what it used, after checking every file can be read (lesson 6)."""
+    """Read a run folder as the Trainer wrote it (any `save_model()` and `save_state()`), and what it used, after checking
+    every file can be read (lesson 6)."""
     path = Path(path)
     if not path.is_dir():
         raise CourseError(f"There is no folder {path}: give the path of a run folder, as lesson 4 printed it.")
     missing = [name for name in RUN_FILES if not (path / name).is_file()]
     if missing and busy(path):  # its lock is held: never advise deleting or resuming a run that is training now
         raise UnreadableRun(path, "it is training now (another process holds it)", "wait until that run ends")
-    if missing and "settings.json" not in missing and "metrics.json" in missing:  # metrics.json is written last
+    started = any((path / name).is_file() for name in ("used.json", "settings.json")) or any(path.glob("checkpoint-*"))
+    if missing == ["trainer_state.json"] or (missing and started and "trainer_state.json" in missing):  # written last
         raise UnreadableRun(path, "it is not finished (still training, or stopped early)", resume_advice(path), f" and lacks {', '.join(missing)}")
     if missing:
         raise UnreadableRun(path, f"it lacks {', '.join(missing)}")
-    settings = read_run_json(path, "settings.json", dict)
+    history = read_run_json(path, "trainer_state.json", dict).get("log_history")
+    if not isinstance(history, list) or not all(isinstance(entry, dict) for entry in history):
+        raise UnreadableRun(path, "its trainer_state.json holds no log history", "train it again in lesson 4 and delete this folder")
+    used = read_run_json(path, "used.json", dict, "delete that file to read the run without it") if (path / "used.json").exists() else {}
+    results = read_run_json(path, "all_results.json", dict) if (path / "all_results.json").exists() else {}
+    settings = read_run_json(path, "settings.json", dict) if (path / "settings.json").exists() else plain_settings(path, used, history)
     lacking = [name for name in RUN_SETTINGS if name not in settings]
     if lacking:
         raise UnreadableRun(path, f"its settings.json lacks {', '.join(lacking)}")
-    history, metrics = read_run_json(path, "log_history.json", list), read_run_json(path, "metrics.json", dict)
-    used = read_run_json(path, "used.json", dict, "delete that file to read the run without it") if (path / "used.json").exists() else {}
     readable_weights(path)
+    final = ([entry for entry in history if "eval_loss" in entry] or [{}])[-1]
+    end = ([entry for entry in history if "train_runtime" in entry] or [{}])[-1]
+    metrics = {**final, **{k: v for k, v in end.items() if k.startswith("train_")}, **results,
+               "trained_by": used.get("trained_by", "Trainer"), "scored_on": used.get("scored_on", "validation")}
     return Run(path, settings, history, metrics, used)
+
+
+def plain_settings(path: Path, used: dict, history: list[dict]) -> dict:
+    """What lesson 6 needs of a run that has no settings.json (lesson 4's, or plain Hugging Face code's): the checkpoint
+    and data from used.json where the course wrote one, else this session's defaults (lesson 6)."""
+    from helpers.measure import MAX_LENGTH
+    from helpers.profile import get_profile
+
+    config = read_run_json(path, "config.json", dict)
+    epochs = max([entry.get("epoch", 0) for entry in history] or [0])
+    return {"checkpoint": used.get("checkpoint", {}).get("name") or config.get("_name_or_path") or path.name,
+            "epochs": round(epochs), "max_length": used.get("max_length", MAX_LENGTH),
+            "profile": used.get("profile", get_profile().name), "source": used.get("source")}
 
 
 def resume_advice(path: Path) -> str:

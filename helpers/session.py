@@ -1,4 +1,4 @@
-"""The first cell of every lesson: versions, profile, Hub access, quiet logs."""
+"""The first cell of every lesson: versions, profile, Hub access; the libraries left as they ship."""
 
 import importlib.metadata
 import os
@@ -46,20 +46,6 @@ def library_warnings(strict: bool | None = None) -> None:
         warnings.filterwarnings("ignore", message=re.escape(message), category=category, module=module)
 
 
-def quiet_libraries() -> None:
-    """Keep library chatter (progress bars, load reports, advice) out of the lessons, and no warning that matters (lesson 1)."""
-    import datasets
-    import evaluate
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    evaluate.logging.set_verbosity_error()  # offline, evaluate says at length that it loads the module from the cache
-    transformers.utils.logging.disable_progress_bar()
-    datasets.disable_progress_bars()
-    datasets.logging.set_verbosity_error()
-    library_warnings()
-
-
 def offline_unless_reachable() -> tuple[bool, str]:
     """Whether the Hub answers; if not, HF_HUB_OFFLINE=1, so that the libraries read their cache at once instead of
     waiting for the Hub on every call (set before they are imported, which read it then) (lesson 1)."""
@@ -71,7 +57,7 @@ def offline_unless_reachable() -> tuple[bool, str]:
 
 def setup(seed: int = 42) -> None:
     """Print versions, hardware, profile, Hub access and the course bundle; fill the Hugging Face cache from what the course
-    ships; seed everything; quiet the libraries (lesson 1)."""
+    ships; seed everything. The libraries' logging, progress bars and classes stay as they ship (lesson 1)."""
     from helpers import colab
 
     if colab.prepare():
@@ -83,11 +69,8 @@ def setup(seed: int = 42) -> None:
     from helpers.checkpoints import default_checkpoint
     from helpers.hardware import detect, limit_heap_growth
     from helpers.hfcache import fill_cache
-    from helpers.live import first_frames_timed, steps_counted
 
-    quiet_libraries()
-    first_frames_timed()
-    steps_counted()
+    library_warnings()
     set_seed(seed)
     try:
         get_ipython().set_custom_exc((CourseError,), show_briefly)  # noqa: F821 (defined in notebooks)

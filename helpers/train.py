@@ -69,7 +69,7 @@ def check_folder(run_dir: Path, settings, resume: bool) -> None:
 
     not_a_file(run_dir)  # said now, before any loading
     not_a_model(run_dir, settings, resume)
-    finished, started = (run_dir / "metrics.json").is_file(), any(complete(p) for p in run_dir.glob("checkpoint-*"))
+    finished, started = (run_dir / "trainer_state.json").is_file(), any(complete(p) for p in run_dir.glob("checkpoint-*"))
     if finished:
         raise CourseError(f"{run_dir} holds a finished run{': there is nothing to resume' if resume else ''}: "
                           "evaluate it in lesson 6, or choose another --output-dir.")
@@ -204,10 +204,10 @@ def main(argv=None) -> int:
 def handled(work, args: argparse.Namespace, stopped) -> int:
     """Run `work(args)`; a mistake, a failed write, Ctrl-C or SIGTERM (`stopped()` says what is left) ends in one line
     (command line)."""
-    from helpers.session import offline_unless_reachable, quiet_libraries
+    from helpers.session import library_warnings, offline_unless_reachable
 
     offline_unless_reachable()
-    quiet_libraries()
+    library_warnings()
     if threading.current_thread() is threading.main_thread():  # a scheduler, `docker stop` or a closed terminal: as Ctrl-C
         signal.signal(signal.SIGTERM, terminated)
     try:

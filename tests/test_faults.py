@@ -61,7 +61,7 @@ def kill_after_first_checkpoint(tmp_path: Path, folder: Path, tiny: str, sig=sig
         time.sleep(0.05)
     started.send_signal(sig)
     started.wait(timeout=120)
-    assert not (folder / "metrics.json").exists(), "the run finished before it could be stopped"
+    assert not (folder / "trainer_state.json").exists(), "the run finished before it could be stopped"
     return started
 
 
@@ -178,7 +178,7 @@ def test_ctrl_c_and_sigterm_end_in_one_line_naming_the_last_complete_checkpoint(
     assert said[0].startswith(f"Interrupted: the last complete checkpoint is {folder.resolve()}/checkpoint-")
     assert said[0].endswith(f"continue with --resume --output-dir {folder.resolve()}.")
     resumed = train(tmp_path, "--resume", "--output-dir", str(folder))  # the advice works
-    assert resumed.returncode == 0 and (folder / "metrics.json").is_file(), resumed.stderr[-2000:]
+    assert resumed.returncode == 0 and (folder / "trainer_state.json").is_file(), resumed.stderr[-2000:]
 
 
 @pytest.mark.parametrize("damage", ["model.safetensors", "optimizer.pt"])
@@ -192,7 +192,7 @@ def test_resume_sets_a_checkpoint_with_a_damaged_file_aside(tmp_path, tiny_check
     one_line_error(train(tmp_path, "--resume", "--output-dir", str(folder)),
                    f"There is nothing to resume in {folder} (no complete checkpoint-* folder): run the same command without --resume")
     again = train(tmp_path, *SMALL, "--checkpoint", tiny_checkpoint, "--epochs", "3", "--output-dir", str(folder))  # as advised
-    assert again.returncode == 0 and (folder / "metrics.json").is_file(), again.stderr[-2000:]
+    assert again.returncode == 0 and (folder / "trainer_state.json").is_file(), again.stderr[-2000:]
     assert f"Set {checkpoint.name} aside as incomplete-{checkpoint.name}: it is incomplete or damaged" in again.stdout
     assert (folder / f"incomplete-{checkpoint.name}" / damage).is_file()  # kept, never deleted
 
@@ -281,7 +281,7 @@ def test_a_full_disk_ends_in_one_line_whose_advice_works(tmp_path, tiny_checkpoi
         shutil.rmtree(partial)
     subprocess.run(["mount", "-o", "remount,size=200m", str(small_disk)], check=True)
     again = train(tmp_path, *run)  # then the same command
-    assert again.returncode == 0 and (small_disk / "run" / "metrics.json").is_file(), again.stderr[-2000:]
+    assert again.returncode == 0 and (small_disk / "run" / "trainer_state.json").is_file(), again.stderr[-2000:]
 
 
 def test_a_disk_full_before_the_run_starts_is_one_line(tmp_path, tiny_checkpoint, small_disk):

@@ -1,6 +1,7 @@
 """Run folders read back in lesson 6: broken ones skipped in one line each, any folder pickable, the data checked."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -54,11 +55,13 @@ def broken_copy(good_run: Path, name: str, change) -> Path:
 
 TRAIN_AGAIN = "train it again in lesson 4 and delete this folder"
 BROKEN = {  # folder name: (what breaks it, what the one line says)
-    "no-settings": (lambda p: (p / "settings.json").unlink(), f"it lacks settings.json: {TRAIN_AGAIN}."),
-    "cut-metrics": (lambda p: cut_short(p / "metrics.json"),
-                    f"its metrics.json is not valid JSON (a kill or a full disk cut it short): {TRAIN_AGAIN}."),
-    "cut-history": (lambda p: cut_short(p / "log_history.json"),
-                    f"its log_history.json is not valid JSON (a kill or a full disk cut it short): {TRAIN_AGAIN}."),
+    "no-config": (lambda p: (p / "config.json").unlink(), f"it lacks config.json: {TRAIN_AGAIN}."),
+    "cut-state": (lambda p: cut_short(p / "trainer_state.json"),
+                  f"its trainer_state.json is not valid JSON (a kill or a full disk cut it short): {TRAIN_AGAIN}."),
+    "no-history": (lambda p: (p / "trainer_state.json").write_text('{"global_step": 3}', encoding="utf-8"),
+                   f"its trainer_state.json holds no log history: {TRAIN_AGAIN}."),
+    "cut-results": (lambda p: cut_short(p / "all_results.json"),
+                    f"its all_results.json is not valid JSON (a kill or a full disk cut it short): {TRAIN_AGAIN}."),
     "cut-model": (lambda p: cut_short(p / "model.safetensors"),
                   f"its model.safetensors cannot be read (a kill or a full disk cut it short): {TRAIN_AGAIN}."),
     "cut-used": (lambda p: cut_short(p / "used.json"),
@@ -67,7 +70,7 @@ BROKEN = {  # folder name: (what breaks it, what the one line says)
                       f"it is not finished (still training, or stopped early): {TRAIN_AGAIN}."),
     "empty-settings": (lambda p: (p / "settings.json").write_text("{}", encoding="utf-8"),
                        f"its settings.json lacks checkpoint, epochs, max_length, profile, source: {TRAIN_AGAIN}."),
-    "unfinished": (lambda p: (p / "metrics.json").unlink(),
+    "unfinished": (lambda p: (p / "trainer_state.json").unlink(),
                    "it is not finished (still training, or stopped early): continue it with python -m helpers.train --resume --output-dir "),
 }
 
@@ -87,9 +90,9 @@ def test_list_runs_lists_oldest_first(good_run, capsys):
     import os
 
     newer = broken_copy(good_run, "newer", lambda p: None)
-    os.utime(good_run / "settings.json", (1, 1))
-    os.utime(newer / "settings.json", (2, 2))
-    older = broken_copy(good_run, "a-older", lambda p: os.utime(p / "settings.json", (0, 0)))
+    os.utime(good_run / "trainer_state.json", (1, 1))
+    os.utime(newer / "trainer_state.json", (2, 2))
+    older = broken_copy(good_run, "a-older", lambda p: os.utime(p / "trainer_state.json", (0, 0)))
     assert list_runs() == [older, good_run, newer] and capsys.readouterr().out == ""
 
 
@@ -228,8 +231,57 @@ def test_processes_writing_one_file_at_once_never_trip_over_each_other(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["train.jsonl"]  # no temporary file left behind
 
 
+def plain_run(checkpoint: str, output_dir: str, raw) -> None:
+    """Lesson 4's recipe as Hugging Face's documentation types it, and its run kept with the Trainer's own calls:
+    `save_model()`, `save_metrics(...)`, `save_state()`; nothing from the course."""
+    import evaluate
+    import numpy as np
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments
+
+    def compute_metrics(eval_preds):
+        logits, labels = eval_preds
+        return evaluate.load("glue", "mrpc").compute(predictions=np.argmax(logits, axis=-1), references=labels)
+
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    tokenized = raw.map(lambda batch: tokenizer(batch["sentence1"], batch["sentence2"], truncation=True), batched=True)
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=2, id2label={0: "no", 1: "yes"},
+                                                               label2id={"no": 0, "yes": 1})
+    args = TrainingArguments(output_dir=output_dir, eval_strategy="epoch", save_strategy="no", num_train_epochs=1,
+                             per_device_train_batch_size=8, logging_steps=0.25, report_to="none")
+    trainer = Trainer(model=model, args=args, train_dataset=tokenized["train"], eval_dataset=tokenized["validation"],
+                      data_collator=DataCollatorWithPadding(tokenizer=tokenizer), processing_class=tokenizer,
+                      compute_metrics=compute_metrics)
+    train_result = trainer.train()
+    trainer.save_model()
+    trainer.save_metrics("train", train_result.metrics)
+    trainer.save_state()
+
+
+def test_a_run_folder_written_by_plain_hugging_face_code_is_read_as_a_course_run(tiny_checkpoint, capsys):
+    """No used.json, no settings.json: lesson 6 still finds it, reads its log history and scores from the Trainer's own
+    files, takes its label names from its config, and claims nothing about its data or checkpoint."""
+    raw = load_mrpc("sample", "smoke")
+    path = output_dir("runs") / "plain"
+    plain_run(tiny_checkpoint, str(path), raw)
+    capsys.readouterr()
+    assert list_runs() == [path] and capsys.readouterr().out == ""
+    run = load_run(path)
+    evals = [entry for entry in run.history if "eval_accuracy" in entry]
+    assert len(evals) == 1 and run.metrics["eval_accuracy"] == evals[0]["eval_accuracy"] and run.metrics["train_runtime"] > 0
+    assert run.used == {} and run.scored_on == "validation" and run.metrics["trained_by"] == "Trainer"
+    assert (run.settings["epochs"], run.settings["profile"], run.settings["source"], run.settings["max_length"]) == (1, "smoke", None, 128)
+    check_same_data(run, raw)  # nothing recorded: nothing to refuse
+    from helpers.evaluation import base_model, compare_with_published
+
+    assert base_model(run) is None and "no published scores apply" in compare_with_published(run, 0.7, 0.8)
+    (path / "trainer_state.json").unlink()  # save_model() without save_state(): not a finished run
+    with pytest.raises(CourseError, match="it is not finished"):
+        load_run(path)
+
+
 def test_lesson_4s_plain_trainer_is_saved_as_a_run_that_lesson_6_reads(tiny_checkpoint, capsys):
-    """Lesson 4's calls as it types them; `runs.record` writes the settings the Trainer really used, and the data."""
+    """Lesson 4's calls as it types them: label names given to `from_pretrained`, `runs.record` writing used.json (the
+    data and the checkpoint), then the Trainer's own `save_model`, `save_metrics` and `save_state`."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments
 
     from helpers import runs
@@ -238,24 +290,50 @@ def test_lesson_4s_plain_trainer_is_saved_as_a_run_that_lesson_6_reads(tiny_chec
     raw = load_mrpc("sample", "smoke")
     tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
     tokenized = tokenize_dataset(raw, tokenizer)
-    model = AutoModelForSequenceClassification.from_pretrained(tiny_checkpoint, num_labels=2)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_checkpoint, num_labels=2, id2label={0: "not_equivalent", 1: "equivalent"},
+                                                               label2id={"not_equivalent": 0, "equivalent": 1})
     args = TrainingArguments(output_dir=runs.new_folder(tiny_checkpoint, 1), eval_strategy="epoch", save_strategy="no",
                              num_train_epochs=1, learning_rate=5e-5, per_device_train_batch_size=8, logging_steps=0.025)
+    path = runs.record(args.output_dir, raw, model, None, "smoke")
     trainer = Trainer(model=model, args=args, train_dataset=tokenized["train"], eval_dataset=tokenized["validation"],
                       data_collator=DataCollatorWithPadding(tokenizer=tokenizer), processing_class=tokenizer,
                       compute_metrics=compute_metrics)
-    trainer.train()
+    with pytest.raises(CourseError, match="it is not finished"):  # recorded, not trained yet
+        load_run(path)
+    train_result = trainer.train()
     trainer.save_model()
-    path = runs.record(trainer, raw, None, "smoke")
+    trainer.save_metrics("train", train_result.metrics)
+    trainer.save_state()
     run = load_run(path)
-    assert list_runs() == [path] and "validation accuracy" in capsys.readouterr().out
-    assert {k: run.settings[k] for k in ("checkpoint", "epochs", "learning_rate", "batch_size", "warmup", "precision",
-                                         "group_by_length", "pad_to_multiple_of", "dropout", "freeze_embeddings", "profile",
-                                         "source")} == {
-        "checkpoint": tiny_checkpoint, "epochs": 1, "learning_rate": 5e-5, "batch_size": 8, "warmup": 0, "precision": "fp32",
-        "group_by_length": False, "pad_to_multiple_of": None, "dropout": None, "freeze_embeddings": False, "profile": "smoke",
-        "source": "sample"}
+    assert list_runs() == [path]
+    assert {k: run.settings[k] for k in ("checkpoint", "epochs", "max_length", "profile", "source")} == {
+        "checkpoint": tiny_checkpoint, "epochs": 1, "max_length": 128, "profile": "smoke", "source": "sample"}
     assert run.used["data"] == fingerprint(raw) and run.used["checkpoint"]["from"] == tiny_checkpoint
     assert json.loads((path / "config.json").read_text(encoding="utf-8"))["id2label"] == {"0": "not_equivalent", "1": "equivalent"}
     assert run.metrics["eval_accuracy"] == [e for e in run.history if "eval_accuracy" in e][-1]["eval_accuracy"]
     check_same_data(run, load_mrpc("sample", "smoke"))  # lesson 6 reloads the same pairs
+
+
+@pytest.mark.slow
+def test_lesson_6_evaluates_a_folder_plain_hugging_face_code_wrote_as_it_evaluates_a_course_run(tiny_checkpoint, tmp_path):
+    """Lesson 6, every cell in a fresh kernel, with RUN naming a folder written by `plain_run` (no used.json): the scores,
+    the curves, the pipeline answering with the label names typed in `from_pretrained`, the model card without a base."""
+    import os
+
+    import nbformat
+
+    from tools.memory import run_notebook
+
+    path = tmp_path / "plain-run"
+    plain_run(tiny_checkpoint, str(path), load_mrpc("sample", "smoke"))
+    lesson = nbformat.read(Path(__file__).parent.parent / "notebooks" / "06_evaluate.ipynb", as_version=4)
+    parameters = next(cell for cell in lesson.cells if cell.cell_type == "code" and cell.source.startswith("from helpers import get_profile"))
+    parameters.source = parameters.source.replace("RUN = None", f"RUN = {str(path)!r}", 1)
+    assert repr(str(path)) in parameters.source
+    run_notebook(lesson, Path(__file__).parent.parent / "notebooks", {"COURSE_OUTPUT": str(tmp_path / "outputs")}, 600)
+    printed = "\n".join(output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+                        for cell in lesson.cells if cell.cell_type == "code" for output in cell.get("outputs", []))
+    assert re.search(r"accuracy \d\.\d{3} · F1 \d\.\d{3} on 32 validation pairs", printed), printed[-3000:]
+    assert "'label': 'yes'" in printed or "'label': 'no'" in printed  # the pipeline answers with the names given
+    assert "no published scores apply" in printed and "base_model:" not in printed  # a card that claims no base
+    assert not (tmp_path / "outputs" / "runs").exists() or not os.listdir(tmp_path / "outputs" / "runs")  # nothing trained

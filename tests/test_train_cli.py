@@ -139,7 +139,7 @@ def test_a_killed_run_resumes_to_the_same_number_of_steps(tmp_path, tiny_checkpo
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    assert not (broken / "metrics.json").exists(), "the run finished before it could be killed"
+    assert not (broken / "trainer_state.json").exists(), "the run finished before it could be killed"
     before = digests(broken)
 
     resumed = subprocess.run(command("--resume", "--output-dir", str(broken)), env=env, capture_output=True, text=True)

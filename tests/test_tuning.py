@@ -67,15 +67,15 @@ def test_a_run_on_the_tuning_split_trains_without_those_pairs_and_scores_them_in
     run = load_run(paths[0])
     assert run.settings["tuning_split"] is True and run.metrics["scored_on"] == run.scored_on == "tuning"
     check_same_data(run, raw)  # recorded on the data as loaded: lesson 6 evaluates it without OTHER_DATA
-    assert not (run.path / "validation.json").exists()  # validation unseen until asked
-    assert (run.path / "loss_curve.png").stat().st_size > 0
+    assert not (run.path / "validation_results.json").exists()  # validation unseen until asked
+    assert json.loads((run.path / "used.json").read_text(encoding="utf-8"))["scored_on"] == "tuning"
 
 
 def test_score_run_scores_a_saved_run_on_validation_once_and_keeps_the_scores(tuned_runs):
     path = tuned_runs[0][1]
     scores = score_run(path)
     raw = load_mrpc("sample", "smoke")
-    kept = json.loads((path / "validation.json").read_text(encoding="utf-8"))
+    kept = json.loads((path / "validation_results.json").read_text(encoding="utf-8"))
     assert kept == scores and 0 <= scores["validation_accuracy"] <= 1
     right = scores["validation_accuracy"] * raw["validation"].num_rows
     assert abs(right - round(right)) < 1e-6  # a share of the 32 validation pairs, not of the tuning split's
@@ -87,9 +87,10 @@ def test_exercise_5_4_wants_the_best_on_the_tuning_split_and_one_look_at_validat
     paths = []
     for path, accuracy in zip(tuned_runs[0], (0.6, 0.8, 0.7)):  # copies, their tuning scores set apart (tiny runs may tie)
         paths.append(shutil.copytree(path, tmp_path / path.name))
-        (paths[-1] / "validation.json").unlink(missing_ok=True)
-        metrics = json.loads((paths[-1] / "metrics.json").read_text(encoding="utf-8"))
-        (paths[-1] / "metrics.json").write_text(json.dumps({**metrics, "eval_accuracy": accuracy}), encoding="utf-8")
+        (paths[-1] / "validation_results.json").unlink(missing_ok=True)
+        state = json.loads((paths[-1] / "trainer_state.json").read_text(encoding="utf-8"))
+        [e for e in state["log_history"] if "eval_accuracy" in e][-1]["eval_accuracy"] = accuracy  # the last epoch's score
+        (paths[-1] / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
     best, worst = paths[1], paths[0]
 
     def says(verdict, right, words):
@@ -100,7 +101,7 @@ def test_exercise_5_4_wants_the_best_on_the_tuning_split_and_one_look_at_validat
     says(check.exercise_5_4(paths, best), False, "not looked at validation yet")
     score_run(worst)
     says(check.exercise_5_4(paths, best), False, "looked at for 1 other")
-    (worst / "validation.json").unlink()
+    (worst / "validation_results.json").unlink()
     score_run(best)
     says(check.exercise_5_4(paths, best), True, "looked at once")
     says(check.exercise_5_4([paths[0]] * 2, paths[0]), False, "share one learning rate")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from helpers.checkpoints import default_checkpoint
 from helpers.hardware import describe_device, has_gpu
+from helpers.runs import load_run
 from tools.readme import write_section
 from helpers.training import Settings, course_defaults
 
@@ -56,7 +57,7 @@ def train_in_child(settings: Settings, look: bool = True) -> dict:
         sys.exit(f"The {settings.checkpoint} run failed:\n{done.stderr[-3000:]}")
     found = json.loads(done.stdout.split("RUN=")[-1].strip())
     run = Path(found["run"])
-    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    metrics = load_run(run).metrics  # the Trainer's log (trainer_state.json), its results and the course's used.json
     return {"settings": settings.as_dict(), "run": str(run), **metrics, "tuning_accuracy": metrics["eval_accuracy"],
             "tuning_f1": metrics["eval_f1"], "validation_accuracy": found.get("validation_accuracy"),
             "validation_f1": found.get("validation_f1")}
