@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from helpers.recipe import accelerate_loop, train_run
+from helpers.loop import accelerate_loop
+from helpers.recipe import train_run
 from helpers.runs import load_run, trainer_run_like
 from helpers.training import course_defaults
 from test_train_cli import cli_env, two_processes
