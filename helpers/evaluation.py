@@ -1,4 +1,4 @@
-"""Lesson 6's analyses: predictions, a confusion matrix, confident mistakes, one pair at a time."""
+"""Lesson 6's analyses: confident mistakes, and the published scores a run may be compared with."""
 
 import numpy as np
 
@@ -12,19 +12,6 @@ def confident_mistakes(raw_split, probabilities: np.ndarray, count: int = 5):
     wrong = frame[frame["predicted"] != frame["label"]].sort_values("probability", ascending=False)
     names = dict(enumerate(raw_split.features["label"].names))
     return wrong.head(count).assign(label=lambda f: f["label"].map(names), predicted=lambda f: f["predicted"].map(names))
-
-
-def judge_pair(model, tokenizer):
-    """A function from two sentences to the model's label and its probability (lesson 6)."""
-    import torch
-
-    def judge(first: str, second: str) -> tuple[str, float]:
-        with torch.inference_mode():
-            probabilities = model(**tokenizer(first, second, return_tensors="pt")).logits.softmax(-1)[0]
-        label = int(probabilities.argmax())
-        return model.config.id2label[label], float(probabilities[label])
-
-    return judge
 
 
 def compare_with_published(run, accuracy: float, f1: float) -> str:

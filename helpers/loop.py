@@ -76,9 +76,9 @@ def accelerate_loop(settings, run_dir=None):
     precision = {"bf16": "bf16", "fp16": "fp16"}.get(settings.precision, "no")  # computed natively, or fp32
     accelerator = Accelerator(mixed_precision=precision, cpu=not detect().gpu)
     set_seed(settings.seed)
-    raw = load_mrpc(settings.source, settings.profile)
-    with checkpoints.loading_errors(settings.checkpoint):  # a damaged folder: one sentence, not a traceback
+    with checkpoints.loading_errors(settings.checkpoint):  # a wrong name or a damaged folder: one sentence, said first
         tokenizer = AutoTokenizer.from_pretrained(checkpoints.checkpoint_path(settings.checkpoint))
+    raw = load_mrpc(settings.source, settings.profile)
     model = load_model(settings.checkpoint, settings.dropout, settings.freeze_embeddings)
     run_dir, _ = runs.start_run(settings, raw, model, run_dir, label="loop")  # the folder every process agrees on
     loaders = make_loaders(tokenize_dataset(raw, tokenizer, settings.max_length), tokenizer, settings)

@@ -203,21 +203,6 @@ def _picker(runs, value) -> RunPicker:
     return RunPicker(options, value or runs[-1])
 
 
-def pair_checker(judge, first: str, second: str) -> Panel:
-    """Two text boxes and the model's verdict on them, updated as you type (lesson 6)."""
-    boxes = [w.Textarea(value=text, layout=w.Layout(width="95%")) for text in (first, second)]
-    verdict = w.HTML()
-
-    def update(change=None):
-        label, probability = judge(boxes[0].value, boxes[1].value)
-        verdict.value = f"<b>{label}</b> (probability {probability:.2f})"
-
-    for box in boxes:
-        box.observe(update, names="value")
-    update()
-    return Panel([*boxes, verdict], "Your own pair: run this cell to type one and see the model's verdict (needs a running kernel).")
-
-
 WAITING = "… waiting for this front end to answer the kernel."
 WORKING = "✓ Widgets work here: this front end drew this line, and answered the kernel."
 

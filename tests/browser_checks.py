@@ -228,27 +228,6 @@ def cost_problems(page, notebook: str) -> list[str]:
     return found
 
 
-PAIRS = [("Shares of Cobalt rose 4 percent to $ 12.", "A storm hit the coast of Ferranby overnight."),
-         ("It rained.", "It rained."),
-         ("The council approved the budget on Tuesday.", "The council rejected the budget on Friday.")]
-
-
-def verdict_problems(page, notebook: str) -> list[str]:
-    """Lesson 6: typing in the pair checker's two text boxes changes its verdict."""
-    verdict = page.locator(f"{CURRENT} .widget-html", has_text="probability")
-    boxes = page.locator(f"{CURRENT} .widget-textarea textarea")
-    if not verdict.count() or boxes.count() < 2:
-        return [f"{notebook}: no pair checker (two text boxes and a verdict with its probability) is shown"]
-    verdict = verdict.first.element_handle()
-    before = verdict.text_content()
-    for first, second in PAIRS:  # a barely trained model may give one pair the same verdict: try another
-        for box, text in zip((boxes.nth(0), boxes.nth(1)), (first, second)):
-            box.fill(text)  # as if typed in one go: one update of the verdict, not one per key
-        if wait_for_change(verdict, before, timeout=8) != before:
-            return []
-    return [f"{notebook}: typing {len(PAIRS)} different pairs in the text boxes never changed the verdict ({before.strip()!r})"]
-
-
 def round_trip_problems(page, notebook: str) -> list[str]:
     """Lesson 0: the widget check's line turns to ✓, which it does only once the browser has answered the kernel."""
     try:

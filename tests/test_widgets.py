@@ -5,7 +5,7 @@ from helpers import CourseError, cost
 from helpers.checkpoints import REGISTRY
 from helpers.cost import estimate, padded_tokens
 from helpers.training import Settings
-from helpers.widgets import TrainingControls, pair_checker, run_picker
+from helpers.widgets import TrainingControls, run_picker
 
 TRAIN = [40 + (7 * i) % 60 for i in range(400)]  # token lengths from 40 to 99
 EVAL = TRAIN[:50]
@@ -138,14 +138,6 @@ def test_run_picker_selects_the_latest_and_says_when_a_pick_is_not_used_yet(tmp_
     picker.dropdown.value = runs[0]
     assert "a is picked but <b>not used yet</b>" in picker.notice.value
     assert picker.value == runs[0] and picker.notice.value == ""
-
-
-def test_pair_checker_shows_the_verdict_as_you_type():
-    checker = pair_checker(lambda a, b: ("equivalent" if a == b else "not_equivalent", 0.75), "same", "same")
-    first, second, verdict = checker.children
-    assert "equivalent" in verdict.value and "0.75" in verdict.value
-    second.value = "different"
-    assert "not_equivalent" in verdict.value
 
 
 def test_the_round_trip_line_turns_only_when_the_front_end_sends_the_value_back():
