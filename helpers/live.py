@@ -7,7 +7,7 @@ from helpers.plots import plot_history
 
 
 class LiveCurves(TrainerCallback):
-    """The loss curves, drawn live below transformers' progress table: the training loss at every log, the validation
+    """The loss curves, drawn live above transformers' progress table: the training loss at every log, the validation
     scores after each epoch (lesson 4: `Trainer(..., callbacks=[LiveCurves()])`)."""
 
     def __init__(self):

@@ -11,7 +11,8 @@ WIDE = {"description_width": "8em"}  # room for the longest label, "learning rat
 
 
 class Panel(w.VBox):
-    """A column of widgets whose text, where no kernel can draw it (a saved notebook reopened), says which cell to run."""
+    """A column of widgets whose text, where a front end cannot draw it (a notebook viewer, a notebook saved without its
+    widget state), says which cell to run."""
 
     text = "Widgets: run this cell to show them (they need a running kernel)."
 

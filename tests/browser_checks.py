@@ -17,8 +17,6 @@ WIDGET_FAILURES = ("Loading widget", "Error displaying widget")
 DOLLAR = re.compile(r"\$\s?\d")  # `$ 1.2 million`, `$12`: text that pandas' MathJax would typeset as math
 PROGRESS_LABEL = re.compile(r"\[\s*(\d+)/(\d+)")  # transformers' `[ 3/4 00:01 < 00:01, Epoch 0.75/1]`
 TIME_LEFT = re.compile(r"<\s*\d+:\d+")  # `< 00:01`
-# What a course widget's saved text says, where no kernel can draw the widget (helpers/widgets.py, helpers/saved.py)
-REOPEN_LINE = "run this cell"
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,7 @@ class Expect:
     progress: bool = False  # a progress display with steps done/total while the cells run
     says: tuple[str, ...] = ()  # patterns (regular expressions) that some output must show
     not_says: tuple[str, ...] = ()  # patterns that no output may show
-    widgets: int = 0  # the course's widgets it shows: each a line saying which cell to run, once saved and reopened
+    widgets: int = 0  # the course's widgets it shows: each drawn again from its saved state, once saved and reopened
 
 
 # Everything the browser shows of the notebook in front, in one call: per code cell, its prompt and first line, and
@@ -265,10 +263,10 @@ def exercise_problems(page, notebook: str) -> list[str]:
 
 def reopened_problems(cells: list[dict], notebook: str, widgets: int) -> list[str]:
     """A notebook saved by JupyterLab and opened again with a new kernel: no widget error, and each of the course's
-    `widgets` as a line saying which cell to run."""
+    `widgets` drawn again from the state the notebook saved (JupyterLab's `saveState`, set by tools/install.py)."""
     texts = [output["text"] for cell in cells for output in cell["outputs"]]
     found = [f"{notebook} saved and reopened shows {failure!r}" for failure in WIDGET_FAILURES if any(failure in t for t in texts)]
-    lines = sum(REOPEN_LINE in text for text in texts)
-    if lines < widgets:
-        found.append(f"{notebook} saved and reopened shows {lines} line(s) saying which cell to run, for its {widgets} widget(s)")
+    drawn = sum(1 for cell in cells for output in cell["outputs"] if output["widgets"])
+    if drawn < widgets:
+        found.append(f"{notebook} saved and reopened draws {drawn} widget output(s), for its {widgets} widget(s)")
     return found

@@ -182,9 +182,9 @@ def reopen(browser, page, lab, expect: Expect, folder: Path) -> list[str]:
         open_notebook(again, lab, expect.notebook)
         again.wait_for_timeout(3000)  # widget outputs settle: "Loading widget..." turns to the widget, or to an error
         found = reopened_problems(snapshot(again), expect.notebook, expect.widgets)
-        line = again.locator(f"{CURRENT} .jp-OutputArea-output", has_text="run this cell")
-        if line.count():
-            line.first.scroll_into_view_if_needed()
+        drawn = again.locator(f"{CURRENT} .jp-OutputArea-output .jupyter-widgets")
+        if drawn.count():
+            drawn.first.scroll_into_view_if_needed()
         again.screenshot(path=folder / "reopened.png")
         return found
     finally:

@@ -157,8 +157,8 @@ def test_the_command_runs_before_anything_is_installed(tmp_path):
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert "$ python -m pip install --quiet --editable .[lab,test]" in done.stdout
-    # then the Jupyter server extension that saves widgets as their text (helpers/saved.py; tests/test_saved.py)
-    assert done.stdout.rstrip().endswith("$ python -c from helpers.saved import enable; enable()")
+    # then JupyterLab's own setting that saves widget state in notebooks (tests/test_saved.py)
+    assert done.stdout.rstrip().endswith("$ python -c from tools.install import save_widget_state; save_widget_state()")
 
 
 def test_pips_settings_are_read_with_its_precedence():

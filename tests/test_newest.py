@@ -87,12 +87,12 @@ def test_a_lessons_kernel_and_the_command_line_turn_deprecations_into_errors():
     assert shown.returncode == 0 and "FutureWarning: old" in shown.stderr  # a learner sees it, once
 
 
-def test_the_newest_environment_is_installed_as_a_learners_with_the_server_extension(tmp_path, monkeypatch):
-    """As `make lab` leaves a learner's: the course, then its Jupyter server extension enabled (tests/test_saved.py)."""
-    from tools.install import SERVER_EXTENSION
+def test_the_newest_environment_is_installed_as_a_learners_with_widget_state_saved(tmp_path, monkeypatch):
+    """As `make lab` leaves a learner's: the course, then JupyterLab's setting to save widget state (tests/test_saved.py)."""
+    from tools.install import WIDGET_STATE
 
     ran = []
     monkeypatch.setattr(newest.subprocess, "run", lambda step, **kwargs: ran.append(step) or subprocess.CompletedProcess(step, 0, stdout="", stderr=""))
     monkeypatch.setattr(newest, "usable_torch_index", lambda machine: (None, "a test"))
     worked, _ = newest.install(tmp_path / "venv", open(os.devnull, "w", encoding="utf-8"))
-    assert worked and "--editable" in ran[-2] and ran[-1] == [str(tmp_path / "venv" / "bin" / "python"), "-c", SERVER_EXTENSION]
+    assert worked and "--editable" in ran[-2] and ran[-1] == [str(tmp_path / "venv" / "bin" / "python"), "-c", WIDGET_STATE]

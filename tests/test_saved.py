@@ -1,43 +1,38 @@
-"""Saved notebooks reopen cleanly: the server saves each widget as its line of text (helpers/saved.py), and every widget
-the course shows has a line saying which cell to run (helpers/widgets.py)."""
+"""Saved notebooks reopen cleanly: JupyterLab's own setting saves each widget's state in the notebook (`saveState`, set by
+tools/install.py in the environment's overrides.json), and every widget the course shows has a line of text saying which
+cell to run, for the front ends that cannot draw it (a notebook viewer, a reopened notebook elsewhere)."""
 
 import json
+import sys
 import urllib.request
 
 import pytest
 
-from helpers.saved import FALLBACK, STATE, WIDGET, without_widgets
+from tools.install import LAB_SETTINGS, save_widget_state
+
+PLUGIN = "@jupyter-widgets/jupyterlab-manager:plugin"
 
 
-def widget_output(model_id: str, text: str) -> dict:
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"text/plain": text, WIDGET: {"version_major": 2, "version_minor": 0, "model_id": model_id}}}
+def test_the_setting_is_written_beside_other_overrides_and_the_old_extension_removed(tmp_path):
+    settings = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(json.dumps({"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
+                                    PLUGIN: {"other": 1}}), encoding="utf-8")
+    old = tmp_path / "etc" / "jupyter" / "jupyter_server_config.d" / "mrpc-course.json"  # helpers/saved.py's, before
+    old.parent.mkdir(parents=True)
+    old.write_text("{}", encoding="utf-8")
+    assert save_widget_state(str(tmp_path)) == str(settings) == save_widget_state(str(tmp_path))  # twice: the same file
+    assert json.loads(settings.read_text(encoding="utf-8")) == {
+        "@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}, PLUGIN: {"other": 1, "saveState": True}}
+    assert not old.exists()
 
 
-def notebook(*outputs, state=None) -> dict:
-    metadata = {"widgets": {STATE: {"state": state, "version_major": 2, "version_minor": 0}}} if state else {}
-    return {"nbformat": 4, "nbformat_minor": 5, "metadata": metadata,
-            "cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": "text"},
-                      {"cell_type": "code", "id": "c", "metadata": {}, "execution_count": 1, "source": "x", "outputs": list(outputs)}]}
-
-
-def test_a_widget_no_kernel_can_draw_is_saved_as_its_line_of_text():
-    picker = widget_output("aaa", "The run picker: run this cell to show it (it needs a running kernel).")
-    bare = widget_output("bbb", "VBox(children=(Dropdown(description='run', options=(('run-1', PosixPath('/x')),),…")
-    plain = {"output_type": "stream", "name": "stdout", "text": "hello\n"}
-    saved = notebook(picker, bare, plain)
-    assert without_widgets(saved) == 2
-    first, second, third = saved["cells"][1]["outputs"]
-    assert first["data"] == {"text/plain": "The run picker: run this cell to show it (it needs a running kernel)."}
-    assert second["data"] == {"text/plain": FALLBACK}  # a container's bare repr says nothing to a reader
-    assert third == plain
-
-
-def test_a_widget_whose_state_the_notebook_saved_is_kept():
-    saved = notebook(widget_output("kept", "x"), widget_output("gone", "y"), state={"kept": {"model_name": "VBoxModel"}})
-    assert without_widgets(saved) == 1
-    kept, gone = saved["cells"][1]["outputs"]
-    assert WIDGET in kept["data"] and WIDGET not in gone["data"]
+def test_a_broken_overrides_file_is_one_sentence(tmp_path):
+    settings = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text("{not json", encoding="utf-8")
+    with pytest.raises(SystemExit, match=f"error: {settings} is not valid JSON: fix it or delete it, then install again."):
+        save_widget_state(str(tmp_path))
 
 
 def course_widgets():
@@ -73,20 +68,16 @@ def test_lesson_5_controls_say_which_cell_to_run(monkeypatch):
 
 
 @pytest.mark.slow
-def test_jupyterlab_as_installed_saves_widgets_as_their_text(tmp_path):
-    """The server `make lab` starts: the course's extension enabled by tools.install, a notebook saved through its API."""
+def test_jupyterlab_as_installed_saves_widget_state(tmp_path):
+    """The server `make lab` starts, with no user settings: its widget manager's `saveState` is on, by the environment's
+    overrides.json that tools.install wrote (off without it: JupyterLab's default)."""
     from tests.browser_lab import start_lab, stop_lab
 
     (tmp_path / "root").mkdir()
     lab = start_lab(tmp_path / "root", tmp_path / "output", tmp_path)
     try:
-        content = notebook(widget_output("aaa", "The run picker: run this cell to show it (it needs a running kernel)."))
-        body = json.dumps({"type": "notebook", "format": "json", "content": content}).encode()
-        request = urllib.request.Request(f"{lab.url}/api/contents/saved.ipynb", data=body, method="PUT",
-                                         headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"})
-        urllib.request.urlopen(request, timeout=30).read()
+        request = urllib.request.Request(f"{lab.url}/lab/api/settings/{PLUGIN}", headers={"Authorization": f"token {lab.token}"})
+        served = json.loads(urllib.request.urlopen(request, timeout=30).read())
     finally:
         stop_lab(lab)
-    (output,) = json.loads((tmp_path / "root" / "saved.ipynb").read_text(encoding="utf-8"))["cells"][1]["outputs"]
-    assert list(output["data"]) == ["text/plain"]  # nbformat writes text as a list of lines
-    assert "".join(output["data"]["text/plain"]) == "The run picker: run this cell to show it (it needs a running kernel)."
+    assert served["schema"]["properties"]["saveState"]["default"] is LAB_SETTINGS[PLUGIN]["saveState"] is True, sys.prefix

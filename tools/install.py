@@ -276,8 +276,28 @@ def fits(bundle: Path) -> bool:
     return True
 
 
-# What enables the course's Jupyter server extension in the environment of the Python that runs it (helpers/saved.py)
-SERVER_EXTENSION = "from helpers.saved import enable; enable()"
+# JupyterLab's own setting that saves each widget's state in the notebook, so that a notebook reopened without its kernel
+# draws its widgets (marked disconnected) instead of "Error displaying widget: model not found"
+LAB_SETTINGS = {"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True}}
+# Run by the Python of the environment it is for (a venv, Binder's image): python -c WIDGET_STATE, in the repository
+WIDGET_STATE = "from tools.install import save_widget_state; save_widget_state()"
+
+
+def save_widget_state(prefix: str | None = None) -> str:
+    """Set LAB_SETTINGS in the overrides.json of this environment's JupyterLab (`<prefix>/share/jupyter/lab/settings`),
+    keeping any other setting there; remove the server extension earlier versions enabled. Returns the file written."""
+    prefix = Path(prefix or sys.prefix)
+    path = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except ValueError:
+        raise SystemExit(f"error: {path} is not valid JSON: fix it or delete it, then install again.") from None
+    for plugin, values in LAB_SETTINGS.items():
+        settings.setdefault(plugin, {}).update(values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    (prefix / "etc" / "jupyter" / "jupyter_server_config.d" / "mrpc-course.json").unlink(missing_ok=True)  # helpers/saved.py's
+    return str(path)
 
 
 def main(argv=None) -> int:
@@ -306,11 +326,11 @@ def main(argv=None) -> int:
             print(f"error: {tool} failed ({asked}): read its message above; TORCH_INDEX can choose another torch.{also}",
                   file=sys.stderr)
             return 2
-    if "lab" in args.extras.split(","):  # JupyterLab's server saves each widget as its line of text (helpers/saved.py)
-        enable = [sys.executable, "-c", SERVER_EXTENSION]
+    if "lab" in args.extras.split(","):  # JupyterLab saves each widget's state in the notebook (its own setting)
+        enable = [sys.executable, "-c", WIDGET_STATE]
         print("$ python", " ".join(enable[1:]))
         if not args.dry_run and subprocess.run(enable, cwd=ROOT).returncode != 0:
-            print("error: the course's Jupyter server extension could not be enabled: read the message above.", file=sys.stderr)
+            print("error: JupyterLab's setting to save widget state could not be written: read the message above.", file=sys.stderr)
             return 2
     return 0
 

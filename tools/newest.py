@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from helpers.colab import canonical
-from tools.install import SERVER_EXTENSION, installer, this_machine, usable_torch_index, uses_uv
+from tools.install import WIDGET_STATE, installer, this_machine, usable_torch_index, uses_uv
 from tools import TEST_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +62,7 @@ def install(venv: Path, log) -> tuple[bool, str]:
         steps.append(install + ["--upgrade", "pip"])
     if index is not None:
         steps.append(installer(python, own_index=True) + ["torch", "--index-url", index])
-    steps += [install + requirements(pins()), install + ["--no-deps", "--editable", str(ROOT)], [python, "-c", SERVER_EXTENSION]]
+    steps += [install + requirements(pins()), install + ["--no-deps", "--editable", str(ROOT)], [python, "-c", WIDGET_STATE]]
     for step in steps:
         log.write(f"$ {' '.join(step)}\n")
         log.flush()
