@@ -78,14 +78,14 @@ def peak_gpu_mb() -> dict:
 
 
 def save_run(trainer, settings) -> Path:
-    """Save the model and tokenizer (staged, so a kill never leaves half a model), the metrics and, last, the Trainer's
-    state with the whole log history (lesson 5)."""
+    """Save the model and tokenizer, the metrics and, last, the Trainer's state with the whole log history: all staged,
+    then moved in with trainer_state.json last, so that a kill never leaves half a run that looks finished (lesson 5)."""
     path = Path(trainer.args.output_dir)
     trainer.save_model(str(path / STAGING))  # a kill now leaves the last checkpoint and no half-written model
     if trainer.is_world_process_zero():
-        unstage(path)
         trainer.save_metrics("train", memory_used())  # train_results.json and all_results.json
-        trainer.save_state()  # trainer_state.json, last: a run that holds it is finished
+        trainer.state.save_to_json(str(path / STAGING / "trainer_state.json"))  # what trainer.save_state() writes
+        unstage(path)
         said_saved(path, trainer.state.log_history)
     return path
 
@@ -108,9 +108,10 @@ def memory_used() -> dict:
 
 
 def unstage(path: Path) -> None:
-    """Move a staged model into the run folder, its files readable by the group (lessons 5, 7)."""
+    """Move a staged run into its folder, trainer_state.json last (a run that holds it is finished), its files readable by
+    the group (lessons 5, 7)."""
     if (path / STAGING).is_dir():
-        for saved in sorted((path / STAGING).iterdir()):
+        for saved in sorted((path / STAGING).iterdir(), key=lambda p: (p.name == "trainer_state.json", p.name)):
             saved.replace(path / saved.name)
         (path / STAGING).rmdir()
     shareable(path)
@@ -121,11 +122,11 @@ def finish_run(path: Path, history: list[dict]) -> None:
     in, the metrics, and last the log history in a trainer_state.json (lesson 7)."""
     from transformers import TrainerState
 
-    unstage(path)
     end = [entry for entry in history if "train_runtime" in entry][-1]
     write_json(path / "all_results.json", {**{k: v for k, v in end.items() if k.startswith("train_")}, **memory_used()})
     state = TrainerState(log_history=history, global_step=end["step"], max_steps=end["step"], num_train_epochs=end["epoch"])
-    state.save_to_json(str(path / "trainer_state.json"))  # last: a run that holds it is finished
+    state.save_to_json(str(path / STAGING / "trainer_state.json"))  # moved in last: a run that holds it is finished
+    unstage(path)
     said_saved(path, history)
 
 

@@ -337,3 +337,19 @@ def test_lesson_6_evaluates_a_folder_plain_hugging_face_code_wrote_as_it_evaluat
     assert "'label': 'yes'" in printed or "'label': 'no'" in printed  # the pipeline answers with the names given
     assert "no published scores apply" in printed and "base_model:" not in printed  # a card that claims no base
     assert not (tmp_path / "outputs" / "runs").exists() or not os.listdir(tmp_path / "outputs" / "runs")  # nothing trained
+
+
+def test_a_staged_run_moves_in_with_trainer_state_json_last(tmp_path, monkeypatch):
+    """A kill while the final save moves in must never leave a folder that holds trainer_state.json (finished, to lesson
+    6 and the command line) without its tokenizer's files: those sort after it by name."""
+    from helpers.runs import STAGING, unstage
+
+    staged = tmp_path / STAGING
+    staged.mkdir()
+    for name in ("config.json", "model.safetensors", "tokenizer_config.json", "trainer_state.json", "training_args.bin", "vocab.txt"):
+        (staged / name).write_text("{}", encoding="utf-8")
+    moved = []
+    original = Path.replace
+    monkeypatch.setattr(Path, "replace", lambda self, target: moved.append(self.name) or original(self, target))
+    unstage(tmp_path)
+    assert moved[-1] == "trainer_state.json" and sorted(moved) == sorted(p.name for p in tmp_path.iterdir())
