@@ -209,7 +209,7 @@ def course_objects(path) -> tuple[set[str], list[str]]:
 # counted this way, and about 100 lines a lesson): a lesson may meet fewer, not more.
 OBJECT_BUDGET = {"00_check": 4, "01_load": 8, "02_tokenize": 6, "03_pad": 12, "04_train": 9, "05_faster": 17,
                  "06_evaluate": 18, "07_loop": 12}
-LINE_BUDGET = {"00_check": 17, "01_load": 46, "02_tokenize": 53, "03_pad": 54, "04_train": 61, "05_faster": 181,
+LINE_BUDGET = {"00_check": 17, "01_load": 46, "02_tokenize": 54, "03_pad": 54, "04_train": 61, "05_faster": 181,
                "06_evaluate": 65, "07_loop": 132}
 
 
