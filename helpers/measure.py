@@ -75,22 +75,16 @@ def time_interleaved(tasks: dict, repeats: int) -> dict[str, Timing]:
     runs = {name: [] for name in tasks}
     with no_map_bars():
         for turn in range(repeats):
-            turn_spent(steps, turn, runs)
+            spent = dict.fromkeys(tasks, 0.0)
+            order = list(steps) if turn % 2 == 0 else list(steps)[::-1]  # neither task always goes first
+            for index in range(len(next(iter(steps.values())))):
+                for name in order:
+                    start = process_time()
+                    steps[name][index]()
+                    spent[name] += process_time() - start
+            for name in tasks:
+                runs[name].append(spent[name])
     return {name: Timing(tuple(seconds)) for name, seconds in runs.items()}
-
-
-def turn_spent(steps: dict, turn: int, runs: dict) -> None:
-    """One turn of `time_interleaved`: every task once, back to back, in alternating order; each task's CPU seconds
-    appended to `runs` (lessons 2 and 3)."""
-    spent = dict.fromkeys(steps, 0.0)
-    order = list(steps) if turn % 2 == 0 else list(steps)[::-1]  # neither task always goes first
-    for index in range(len(next(iter(steps.values())))):
-        for name in order:
-            start = process_time()
-            steps[name][index]()
-            spent[name] += process_time() - start
-    for name in steps:
-        runs[name].append(spent[name])
 
 
 @contextmanager

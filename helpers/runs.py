@@ -158,7 +158,7 @@ def load_run(path: str | Path) -> Run:
     if missing and busy(path):  # its lock is held: never advise deleting or resuming a run that is training now
         raise UnreadableRun(path, "it is training now (another process holds it)", "wait until that run ends")
     started = any((path / name).is_file() for name in ("used.json", "settings.json")) or any(path.glob("checkpoint-*"))
-    if missing == ["trainer_state.json"] or (missing and started and "trainer_state.json" in missing):  # written last
+    if "trainer_state.json" in missing and (started or len(missing) == 1):  # trainer_state.json is written last
         raise UnreadableRun(path, "it is not finished (still training, or stopped early)", resume_advice(path), f" and lacks {', '.join(missing)}")
     if missing:
         raise UnreadableRun(path, f"it lacks {', '.join(missing)}")
